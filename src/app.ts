@@ -1,0 +1,69 @@
+/**
+ * The composition root: config → store → event feed → engine → services. The HTTP/WebSocket
+ * server (server.ts) is built on top; scripts use the same pieces without a server.
+ */
+import { type Clock, systemClock } from "./common/clock";
+import type { Config } from "./config";
+import { MembershipEngine, type EngineOptions } from "./engine/engine";
+import { EventFeed } from "./engine/event-feed";
+import type { Logger } from "./logger";
+import { createServices, type ServiceSettings, type Services } from "./services";
+import type { Store } from "./stores/port";
+import { SqliteStore } from "./stores/sqlite/store";
+
+export interface AppOptions {
+  clock?: Clock;
+  engine?: EngineOptions;
+  settings?: Partial<ServiceSettings>;
+  /** Capacity of the in-memory event ring. */
+  eventRing?: number;
+}
+
+export interface App {
+  config: Config;
+  store: Store;
+  services: Services;
+  engine: MembershipEngine;
+  feed: EventFeed;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export function openStore(config: Config): Store {
+  return SqliteStore.open(config.sqlitePath);
+}
+
+export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
+  const clock = options.clock ?? systemClock;
+  const store = openStore(config);
+  const feed = new EventFeed(store, options.eventRing);
+  const engine = new MembershipEngine(store, clock, feed, logger.child({ component: "engine" }), {
+    leaseTtlMs: config.engineLeaseTtlMs,
+    retentionMs: config.eventRetentionMs,
+    participate: config.engineEnabled,
+    ...options.engine,
+  });
+  const services = createServices({
+    store,
+    engine,
+    feed,
+    clock,
+    settings: { writeSettleMs: 5_000, segmentSettleMs: 250, ...options.settings },
+  });
+  await engine.start();
+  let stopped = false;
+  return {
+    config,
+    store,
+    services,
+    engine,
+    feed,
+    logger,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await engine.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import type { Duration } from "./dates";
+import type { ValueType } from "./fields";
+
+/**
+ * The normalized condition tree. Negative operators are `not` nodes around their positive
+ * form, EQUALS is IN with one value, BEFORE/AFTER are LT/GT, and every value is already in
+ * the stored normal form of its field (see ContactFacts).
+ */
+export type Condition =
+  | { kind: "and"; items: Condition[] }
+  | { kind: "or"; items: Condition[] }
+  | { kind: "not"; item: Condition }
+  | Leaf;
+
+export interface FieldRef {
+  /** As written in a condition: "country", "age", "attributes.plan". */
+  path: string;
+  source: "builtin" | "attribute";
+  /** The built-in field name or the attribute key. */
+  name: string;
+  type: ValueType;
+}
+
+/** TEXT: normalized string; NUMBER/AGE: number; DATE: "YYYY-MM-DD"; DATETIME: epoch ms; BOOLEAN. */
+export type Scalar = string | number | boolean;
+
+export type Test =
+  | { op: "in"; values: Scalar[] }
+  | { op: "contains" | "startsWith" | "endsWith"; value: string }
+  | { op: "gt" | "gte" | "lt" | "lte"; value: Scalar }
+  | { op: "between"; low: Scalar; high: Scalar }
+  | { op: "set" }
+  | { op: "hasAny" | "hasAll"; values: string[] }
+  | { op: "withinLast" | "moreThanAgo"; duration: Duration };
+
+export interface Leaf {
+  kind: "leaf";
+  field: FieldRef;
+  test: Test;
+}
+
+/**
+ * A contact as conditions see it: text lower-cased (normalizeText), dates "YYYY-MM-DD",
+ * timestamps epoch ms, attributes in the same forms by their declared type.
+ */
+export interface ContactFacts {
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+  phone: string | null;
+  country: string | null;
+  city: string | null;
+  gender: string | null;
+  birthDate: string | null;
+  tags: readonly string[];
+  createdAt: number;
+  updatedAt: number;
+  attributes: Readonly<Record<string, Scalar>>;
+}

@@ -1,0 +1,157 @@
+import type { Condition, ContactFacts, FieldRef, Leaf, Scalar } from "./ast";
+import { ageOn, dateOf, type DayParts, dayParts, subtractDuration, type Duration } from "./dates";
+
+/** The evaluation instant, with its UTC calendar day computed once. */
+export interface EvalTime {
+  now: number;
+  today: DayParts;
+}
+
+export function evalTime(now: number): EvalTime {
+  return { now, today: dayParts(now) };
+}
+
+/** A compiled condition: the reference semantics of the condition language. */
+export type Predicate = (facts: ContactFacts, at: EvalTime) => boolean;
+
+type Value = Scalar | readonly string[] | null;
+type Getter = (facts: ContactFacts, at: EvalTime) => Value;
+
+export function fieldGetter(field: FieldRef): Getter {
+  if (field.source === "attribute") {
+    const key = field.name;
+    return (facts) => (Object.hasOwn(facts.attributes, key) ? facts.attributes[key]! : null);
+  }
+  if (field.type === "AGE") {
+    return (facts, at) => (facts.birthDate === null ? null : ageOn(facts.birthDate, at.today));
+  }
+  const name = field.name as keyof ContactFacts;
+  return (facts) => facts[name] as Value;
+}
+
+/** now − duration, memoized for the last instant asked (one evaluation time serves many contacts). */
+export function durationThreshold(duration: Duration): (now: number) => number {
+  let lastNow = Number.NaN;
+  let last = 0;
+  return (now) => {
+    if (now !== lastNow) {
+      lastNow = now;
+      last = subtractDuration(now, duration);
+    }
+    return last;
+  };
+}
+
+/** Compiles a tree to a closure once; evaluating it is a call, not a tree walk. */
+export function compilePredicate(condition: Condition): Predicate {
+  switch (condition.kind) {
+    case "and": {
+      const items = condition.items.map(compilePredicate);
+      return (facts, at) => {
+        for (const item of items) if (!item(facts, at)) return false;
+        return true;
+      };
+    }
+    case "or": {
+      const items = condition.items.map(compilePredicate);
+      return (facts, at) => {
+        for (const item of items) if (item(facts, at)) return true;
+        return false;
+      };
+    }
+    case "not": {
+      const item = compilePredicate(condition.item);
+      return (facts, at) => !item(facts, at);
+    }
+    case "leaf":
+      return compileLeaf(condition);
+  }
+}
+
+function compileLeaf(leaf: Leaf): Predicate {
+  const get = fieldGetter(leaf.field);
+  const test = leaf.test;
+  switch (test.op) {
+    case "set":
+      if (leaf.field.type === "TAGS") return (facts) => facts.tags.length > 0;
+      return (facts, at) => get(facts, at) !== null;
+    case "in": {
+      if (test.values.length === 1) {
+        const only = test.values[0];
+        return (facts, at) => get(facts, at) === only;
+      }
+      const values = new Set<unknown>(test.values);
+      return (facts, at) => {
+        const value = get(facts, at);
+        return value !== null && values.has(value);
+      };
+    }
+    case "contains": {
+      const needle = test.value;
+      return (facts, at) => {
+        const value = get(facts, at);
+        return typeof value === "string" && value.includes(needle);
+      };
+    }
+    case "startsWith": {
+      const needle = test.value;
+      return (facts, at) => {
+        const value = get(facts, at);
+        return typeof value === "string" && value.startsWith(needle);
+      };
+    }
+    case "endsWith": {
+      const needle = test.value;
+      return (facts, at) => {
+        const value = get(facts, at);
+        return typeof value === "string" && value.endsWith(needle);
+      };
+    }
+    case "gt":
+    case "gte":
+    case "lt":
+    case "lte": {
+      const bound = test.value;
+      const compare = { gt: (v: Scalar) => v > bound, gte: (v: Scalar) => v >= bound, lt: (v: Scalar) => v < bound, lte: (v: Scalar) => v <= bound }[test.op];
+      return (facts, at) => {
+        const value = get(facts, at) as Scalar | null;
+        return value !== null && compare(value);
+      };
+    }
+    case "between": {
+      const { low, high } = test;
+      return (facts, at) => {
+        const value = get(facts, at) as Scalar | null;
+        return value !== null && value >= low && value <= high;
+      };
+    }
+    case "hasAny": {
+      const wanted = test.values;
+      return (facts) => facts.tags.some((tag) => wanted.includes(tag));
+    }
+    case "hasAll": {
+      const wanted = test.values;
+      return (facts) => wanted.every((tag) => facts.tags.includes(tag));
+    }
+    case "withinLast":
+    case "moreThanAgo": {
+      const threshold = durationThreshold(test.duration);
+      const within = test.op === "withinLast";
+      if (leaf.field.type === "DATE") {
+        // A date counts as its first instant, so compare it with the UTC dates of the bounds.
+        return (facts, at) => {
+          const value = get(facts, at) as string | null;
+          if (value === null) return false;
+          const past = value <= dateOf(threshold(at.now));
+          return within ? !past && value <= dateOf(at.now) : past;
+        };
+      }
+      return (facts, at) => {
+        const value = get(facts, at) as number | null;
+        if (value === null) return false;
+        const past = value <= threshold(at.now);
+        return within ? !past && value <= at.now : past;
+      };
+    }
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The only reader of process.env. Every variable is checked at once and every problem reported
+ * together, naming the variable, so a bad deployment fails at startup with one clear message.
+ */
+import ms from "ms";
+
+export interface Config {
+  port: number;
+  host: string;
+  sqlitePath: string;
+  mongodbUri: string | null;
+  production: boolean;
+  logLevel: string;
+  /** How long membership events stay replayable (`after:`). */
+  eventRetentionMs: number;
+  /** How long the engine lease lasts without renewal (a standby takes over after it). */
+  engineLeaseTtlMs: number;
+  /** Whether this process runs the membership engine (or only writes). */
+  engineEnabled: boolean;
+  /** Largest request body, in bytes. */
+  maxBodyBytes: number;
+  introspection: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const value = (name: string) => {
+    const raw = env[name];
+    return raw === undefined || raw.trim() === "" ? undefined : raw.trim();
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const parsed = Number(raw);
+    if (!/^\d+$/.test(raw) || parsed < min || parsed > max) {
+      problems.push(`${name}: expected a whole number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return parsed;
+  };
+  const duration = (name: string, fallback: string): number => {
+    const raw = value(name) ?? fallback;
+    const parsed = /^\d+$/.test(raw) ? Number(raw) : (ms(raw as ms.StringValue) as number | undefined);
+    if (parsed === undefined || !Number.isFinite(parsed) || parsed <= 0) {
+      problems.push(`${name}: expected a duration such as 7d, 12h or 30s (or milliseconds), got "${raw}"`);
+      return ms(fallback as ms.StringValue);
+    }
+    return parsed;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = value(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (["1", "true", "yes", "on"].includes(raw)) return true;
+    if (["0", "false", "no", "off"].includes(raw)) return false;
+    problems.push(`${name}: expected true or false, got "${value(name)}"`);
+    return fallback;
+  };
+  const bytes = (name: string, fallback: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const match = /^(\d+)\s*(b|kb|mb)?$/i.exec(raw);
+    if (!match) {
+      problems.push(`${name}: expected a size such as 16mb, 512kb or a number of bytes, got "${raw}"`);
+      return fallback;
+    }
+    const unit = (match[2] ?? "b").toLowerCase();
+    return Number(match[1]) * (unit === "mb" ? 1_048_576 : unit === "kb" ? 1_024 : 1);
+  };
+
+  const nodeEnv = value("NODE_ENV") ?? "development";
+  const production = nodeEnv === "production";
+  const logLevel = value("LOG_LEVEL") ?? "info";
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(", ")}, got "${logLevel}"`);
+  const host = value("HOST") ?? "127.0.0.1";
+  const mongodbUri = value("MONGODB_URI") ?? null;
+  if (mongodbUri !== null) {
+    problems.push("MONGODB_URI: the MongoDB store is not part of this version yet; unset MONGODB_URI to use the embedded SQLite store");
+  }
+
+  const config: Config = {
+    port: integer("PORT", 4000, 0, 65_535),
+    host,
+    sqlitePath: value("SQLITE_PATH") ?? "data/segments.db",
+    mongodbUri,
+    production,
+    logLevel,
+    eventRetentionMs: duration("EVENT_RETENTION", "7d"),
+    engineLeaseTtlMs: duration("ENGINE_LEASE_TTL", "10s"),
+    engineEnabled: bool("ENGINE", true),
+    maxBodyBytes: bytes("MAX_BODY_SIZE", 8 * 1_048_576),
+    introspection: bool("GRAPHQL_INTROSPECTION", !production),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,237 @@
+/**
+ * Runs the membership engine in this process: holds (or waits for) the engine lease, consumes
+ * the change feed in atomic steps, wakes for clock-dependent flips, prunes old events, and
+ * tells the event feed when new events are committed.
+ */
+import { randomUUID } from "node:crypto";
+import type { Clock } from "../common/clock";
+import { ENGINE_LEASE, type EngineStatus, type EngineStepResult, type Store } from "../stores/port";
+import type { EventFeed } from "./event-feed";
+
+export interface EngineOptions {
+  /** How long a lease lasts without renewal; a standby takes over after it. */
+  leaseTtlMs?: number;
+  /** Change-feed entries per step. */
+  maxChanges?: number;
+  /** Contacts per segment-build chunk. */
+  buildChunk?: number;
+  /** How often to look for commits by other processes. */
+  pollIntervalMs?: number;
+  /** Longest sleep before re-reading the clock, even with no wake-up due. */
+  maxSleepMs?: number;
+  /** How long events are kept. */
+  retentionMs?: number;
+  /** How long consumed change-feed entries are kept. */
+  changeRetentionMs?: number;
+  pruneIntervalMs?: number;
+  /** Whether this process may hold the lease at all (a writer-only process passes false). */
+  participate?: boolean;
+}
+
+export interface EngineLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface EngineLag {
+  leader: boolean;
+  holder: string;
+  checkpoint: number;
+  latestChange: number;
+  /** Change-feed entries written but not yet applied. */
+  pendingChanges: number;
+  building: number;
+  clock: number;
+}
+
+export class MembershipEngine {
+  readonly holder = `${process.pid}-${randomUUID()}`;
+  private leader = false;
+  private stopped = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private scheduled = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private lastToken = "";
+  private lastPrune = 0;
+  private readonly options: Required<EngineOptions>;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly feed: EventFeed,
+    private readonly log: EngineLogger,
+    options: EngineOptions = {},
+  ) {
+    this.options = {
+      leaseTtlMs: 10_000,
+      maxChanges: 2_000,
+      buildChunk: 100_000,
+      pollIntervalMs: 50,
+      maxSleepMs: 60_000,
+      retentionMs: 7 * 24 * 3_600_000,
+      changeRetentionMs: 3_600_000,
+      pruneIntervalMs: 60_000,
+      participate: true,
+      ...options,
+    };
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  async start(): Promise<void> {
+    await this.feed.init();
+    this.lastToken = await this.store.changeToken();
+    if (this.options.participate) {
+      await this.renewLease();
+      this.every(Math.max(50, Math.floor(this.options.leaseTtlMs / 3)), () => this.renewLease());
+    }
+    this.every(this.options.pollIntervalMs, () => this.poll());
+    if (this.leader) this.kick();
+  }
+
+  private every(ms: number, task: () => Promise<void>): void {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy || this.stopped) return;
+      busy = true;
+      task()
+        .catch((error) => this.log.error({ err: error }, "engine background task failed"))
+        .finally(() => (busy = false));
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private async renewLease(): Promise<void> {
+    if (this.stopped) return;
+    const held = await this.store.acquireLease(ENGINE_LEASE, this.holder, this.clock.now(), this.options.leaseTtlMs);
+    if (held !== this.leader) {
+      this.leader = held;
+      this.log.info({ holder: this.holder }, held ? "membership engine: this process holds the lease" : "membership engine: lease lost");
+      if (held) this.kick();
+    }
+  }
+
+  /** Notices commits made by other processes: new feed entries to apply, new events to publish. */
+  private async poll(): Promise<void> {
+    const token = await this.store.changeToken();
+    if (token === this.lastToken) return;
+    this.lastToken = token;
+    await this.feed.refresh();
+    if (this.leader) this.kick();
+  }
+
+  /** Asks for a drain soon; used after local writes. */
+  kick(): void {
+    if (this.scheduled || this.stopped || !this.leader) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.drain().catch((error) => this.log.error({ err: error }, "membership engine step failed"));
+    });
+  }
+
+  /** Runs one step at a time, in order, whoever asks. */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Applies pending work until none is left or the budget is spent. Returns true when idle.
+   * When another process holds the lease, waits (up to the budget) for it to catch up instead.
+   */
+  async drain(budgetMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    const deadline = Date.now() + budgetMs;
+    if (!this.leader) return this.waitForLeader(deadline);
+    for (;;) {
+      const result = await this.exclusive(() => this.step());
+      if (!result.leader) {
+        this.leader = false;
+        return this.waitForLeader(deadline);
+      }
+      if (!result.more) {
+        this.scheduleWake(result.nextWakeAt);
+        return true;
+      }
+      if (Date.now() >= deadline) {
+        this.kick();
+        return false;
+      }
+      // Let requests in between steps of a long build or import.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private async waitForLeader(deadline: number): Promise<boolean> {
+    const target = (await this.store.engineStatus()).latestChange;
+    while (Date.now() < deadline && !this.stopped) {
+      const status = await this.store.engineStatus();
+      if (status.checkpoint >= target && status.building === 0) {
+        await this.feed.refresh();
+        return true;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return false;
+  }
+
+  private async step(): Promise<EngineStepResult> {
+    if (this.stopped) return { leader: this.leader, changes: 0, events: 0, more: false, nextWakeAt: null };
+    const now = this.clock.now();
+    const result = await this.store.engineStep({
+      holder: this.holder,
+      now,
+      maxChanges: this.options.maxChanges,
+      buildChunk: this.options.buildChunk,
+    });
+    if (result.events > 0) await this.feed.refresh();
+    if (result.leader && now - this.lastPrune >= this.options.pruneIntervalMs) {
+      this.lastPrune = now;
+      const pruned = await this.store.prune(now - this.options.retentionMs, now - this.options.changeRetentionMs);
+      if (pruned.events > 0 || pruned.changes > 0) this.log.info(pruned, "pruned the event log and change feed");
+    }
+    return result;
+  }
+
+  private scheduleWake(at: number | null): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+    if (this.stopped) return;
+    const delay = Math.min(this.options.maxSleepMs, at === null ? this.options.maxSleepMs : Math.max(0, at - this.clock.now()));
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.kick();
+    }, delay);
+    this.wakeTimer.unref();
+  }
+
+  async lag(): Promise<EngineLag> {
+    const status: EngineStatus = await this.store.engineStatus();
+    return {
+      leader: this.leader,
+      holder: this.holder,
+      checkpoint: status.checkpoint,
+      latestChange: status.latestChange,
+      pendingChanges: status.latestChange - status.checkpoint,
+      building: status.building,
+      clock: status.clock,
+    };
+  }
+
+  /** Finishes the step under way, stops, and hands the lease over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    await this.queue;
+    if (this.leader) await this.store.releaseLease(ENGINE_LEASE, this.holder);
+    this.leader = false;
+    this.feed.close();
+  }
+}

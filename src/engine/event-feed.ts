@@ -1,0 +1,122 @@
+/**
+ * The process's window on the event log. It keeps the most recent events in a bounded ring so
+ * that live subscribers read from memory, and wakes them when new events are committed (by this
+ * process's engine or, seen by polling, by another process). A subscriber that falls behind the
+ * ring reads the log from the store instead: no subscriber ever holds more than one batch.
+ */
+import type { EventFilter, MembershipEvent, Store } from "../stores/port";
+
+export function matches(event: MembershipEvent, filter: EventFilter): boolean {
+  if (filter.segmentId !== undefined) return event.segmentId === filter.segmentId;
+  if (filter.listId !== undefined) return event.listId === filter.listId;
+  return true;
+}
+
+export class EventFeed {
+  private ring: MembershipEvent[] = [];
+  /** The ring holds every event with seq > coveredFrom, up to latest. */
+  private coveredFrom = 0;
+  private latest = 0;
+  private waiters: (() => void)[] = [];
+  private refreshing: Promise<void> | null = null;
+  private again = false;
+  private closed = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly capacity = 10_000,
+  ) {}
+
+  async init(): Promise<void> {
+    this.latest = (await this.store.engineStatus()).latestEvent;
+    this.coveredFrom = this.latest;
+  }
+
+  get latestSeq(): number {
+    return this.latest;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Reads events committed since the last refresh and wakes waiting subscribers. */
+  refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      try {
+        do {
+          this.again = false;
+          for (;;) {
+            const events = await this.store.eventsAfter(this.latest, {}, 1_000);
+            if (events.length > 0) this.append(events);
+            if (events.length < 1_000) break;
+          }
+        } while (this.again);
+      } finally {
+        this.refreshing = null;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  private append(events: MembershipEvent[]): void {
+    for (const event of events) {
+      if (event.seq <= this.latest) continue;
+      this.ring.push(event);
+      this.latest = event.seq;
+    }
+    if (this.ring.length > this.capacity * 1.5) {
+      const drop = this.ring.length - this.capacity;
+      this.coveredFrom = this.ring[drop - 1]!.seq;
+      this.ring = this.ring.slice(drop);
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * Matching events after `seq` from memory, at most `limit`; null when the ring no longer
+   * reaches back to `seq` (read the store instead).
+   */
+  fromMemory(seq: number, filter: EventFilter, limit: number): MembershipEvent[] | null {
+    if (seq < this.coveredFrom) return null;
+    let low = 0;
+    let high = this.ring.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.ring[mid]!.seq <= seq) low = mid + 1;
+      else high = mid;
+    }
+    const result: MembershipEvent[] = [];
+    for (let i = low; i < this.ring.length && result.length < limit; i++) {
+      if (matches(this.ring[i]!, filter)) result.push(this.ring[i]!);
+    }
+    return result;
+  }
+
+  /** The last seq the ring has looked at: a subscriber with nothing matching up to here can skip ahead. */
+  scannedThrough(): number {
+    return this.latest;
+  }
+
+  /** Resolves at the next append or at close. Registered synchronously, so no wake-up is missed. */
+  wait(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Removes a waiter that is no longer interested (a subscriber that went away). */
+  close(): void {
+    this.closed = true;
+    this.wake();
+  }
+}

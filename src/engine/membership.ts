@@ -1,0 +1,199 @@
+/**
+ * The store-independent heart of the membership engine: given segments, a contact's current
+ * state and its stored memberships (the "before" state), derive the transitions. Adapters load
+ * the inputs and persist what a StepLog collects, in one transaction per step.
+ */
+import {
+  catalogOf,
+  type Condition,
+  type ContactFacts,
+  compilePredicate,
+  type CustomFieldDef,
+  type EvalTime,
+  nextFlip,
+  parseCondition,
+  type Predicate,
+  type StoredCondition,
+  type TimeTrigger,
+  timeTriggers,
+} from "../conditions";
+import type { ChangeReason, MembershipChange, SegmentStatus, SegmentType } from "../stores/port";
+
+export interface SegmentRow {
+  id: string;
+  listId: string;
+  type: SegmentType;
+  status: SegmentStatus;
+  condition: StoredCondition;
+  memberCount: number;
+  nextWakeAt: number | null;
+}
+
+/** A segment ready for evaluation; memberCount and nextWakeAt move as a step goes. */
+export interface LiveSegment extends SegmentRow {
+  ast: Condition;
+  predicate: Predicate;
+  triggers: TimeTrigger[];
+  /** Changes made while BUILDING are not events: the initial members are not changes. */
+  silent: boolean;
+}
+
+interface Compiled {
+  key: string;
+  ast: Condition;
+  predicate: Predicate;
+  triggers: TimeTrigger[];
+}
+
+/** Compiles each segment's condition once and reuses it until the condition changes. */
+export class SegmentCompiler {
+  private readonly cache = new Map<string, Compiled>();
+
+  compile(row: SegmentRow, customFields: readonly CustomFieldDef[]): LiveSegment {
+    const key = JSON.stringify(row.condition);
+    let compiled = this.cache.get(row.id);
+    if (!compiled || compiled.key !== key) {
+      const { ast } = parseCondition(row.condition, catalogOf(customFields));
+      compiled = { key, ast, predicate: compilePredicate(ast), triggers: timeTriggers(ast) };
+      this.cache.set(row.id, compiled);
+    }
+    return { ...row, ast: compiled.ast, predicate: compiled.predicate, triggers: compiled.triggers, silent: row.status === "BUILDING" };
+  }
+
+  forget(segmentId: string): void {
+    this.cache.delete(segmentId);
+  }
+}
+
+export interface PendingEvent {
+  kind: MembershipChange;
+  listId: string;
+  segmentId: string;
+  contactId: string;
+  reason: ChangeReason;
+  memberCount: number;
+  occurredAt: number;
+}
+
+export interface MembershipWrite {
+  segmentId: string;
+  contactId: string;
+  member: boolean;
+}
+
+/** What one engine step decided: membership writes and events in order, touched segments. */
+export class StepLog {
+  readonly writes: MembershipWrite[] = [];
+  readonly events: PendingEvent[] = [];
+  readonly touched = new Set<LiveSegment>();
+
+  constructor(readonly occurredAt: number) {}
+
+  enter(segment: LiveSegment, contactId: string, reason: ChangeReason): void {
+    segment.memberCount += 1;
+    this.writes.push({ segmentId: segment.id, contactId, member: true });
+    this.record(segment, contactId, "ENTERED", reason);
+  }
+
+  leave(segment: LiveSegment, contactId: string, reason: ChangeReason): void {
+    segment.memberCount -= 1;
+    this.writes.push({ segmentId: segment.id, contactId, member: false });
+    this.record(segment, contactId, "LEFT", reason);
+  }
+
+  /** Empties the log after its writes have been persisted. */
+  clear(): void {
+    this.writes.length = 0;
+    this.events.length = 0;
+    this.touched.clear();
+  }
+
+  /** Lowers a segment's next wake-up to include this instant. */
+  wakeAt(segment: LiveSegment, instant: number | null): void {
+    if (instant !== null && (segment.nextWakeAt === null || instant < segment.nextWakeAt)) {
+      segment.nextWakeAt = instant;
+      this.touched.add(segment);
+    }
+  }
+
+  private record(segment: LiveSegment, contactId: string, kind: MembershipChange, reason: ChangeReason): void {
+    this.touched.add(segment);
+    if (segment.silent) return;
+    this.events.push({
+      kind,
+      listId: segment.listId,
+      segmentId: segment.id,
+      contactId,
+      reason,
+      memberCount: segment.memberCount,
+      occurredAt: this.occurredAt,
+    });
+  }
+}
+
+/**
+ * Brings one contact's memberships up to date. `facts` is its current state (null: deleted);
+ * `before` the segments it belongs to now. A deleted contact leaves every segment, STATIC
+ * ones included; otherwise only DYNAMIC segments follow the condition.
+ */
+export function reconcileContact(
+  contactId: string,
+  facts: ContactFacts | null,
+  before: ReadonlySet<string>,
+  segments: readonly LiveSegment[],
+  at: EvalTime,
+  reason: ChangeReason,
+  log: StepLog,
+): void {
+  if (facts === null) {
+    for (const segment of segments) if (before.has(segment.id)) log.leave(segment, contactId, "CONTACT_DELETED");
+    return;
+  }
+  for (const segment of segments) {
+    if (segment.type !== "DYNAMIC") continue;
+    const member = before.has(segment.id);
+    const matches = segment.predicate(facts, at);
+    if (matches && !member) log.enter(segment, contactId, reason);
+    else if (!matches && member) log.leave(segment, contactId, reason);
+    if (segment.triggers.length > 0 && !segment.silent) log.wakeAt(segment, nextFlip(segment.triggers, facts, at));
+  }
+}
+
+/** A range of one field's values whose contacts may have flipped between two instants. */
+export interface FlipRange {
+  trigger: TimeTrigger;
+  /** Exclusive. */
+  above: string | number;
+  /** Inclusive. */
+  upTo: string | number;
+}
+
+/** Where to look for contacts whose clock-dependent membership may change from `from` to `to`. */
+export function flipRanges(segment: LiveSegment, from: EvalTime, to: EvalTime): FlipRange[] {
+  const ranges: FlipRange[] = [];
+  for (const trigger of segment.triggers) {
+    const above = trigger.threshold(from);
+    const upTo = trigger.threshold(to);
+    if (upTo > above) ranges.push({ trigger, above, upTo });
+  }
+  return ranges;
+}
+
+/**
+ * The next instant after `at` when any contact of the segment can flip, given for each trigger
+ * the smallest stored value above its threshold (null when there is none).
+ */
+export function nextWake(
+  segment: LiveSegment,
+  at: EvalTime,
+  smallestAbove: (trigger: TimeTrigger, threshold: string | number) => string | number | null,
+): number | null {
+  let next: number | null = null;
+  for (const trigger of segment.triggers) {
+    const value = smallestAbove(trigger, trigger.threshold(at));
+    if (value === null) continue;
+    const instant = trigger.firstInstant(value);
+    if (instant !== null && (next === null || instant < next)) next = instant;
+  }
+  return next;
+}

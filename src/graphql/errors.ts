@@ -1,0 +1,71 @@
+/**
+ * How errors reach clients, over HTTP and WebSocket alike. Domain errors keep their code and
+ * message; GraphQL's own (syntax, validation, variable coercion) keep theirs; anything else is
+ * an internal error: in production its message is replaced and only the request id is shown.
+ */
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { DomainError, ErrorCode } from "../common/errors";
+
+export interface ErrorFormatting {
+  production: boolean;
+  requestId?: string;
+  /** Called once for each internal error, with the original error. */
+  onInternal?: (error: unknown, requestId: string | undefined) => void;
+}
+
+const PUBLIC_GRAPHQL_CODES = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_USER_INPUT",
+  "BAD_REQUEST",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "OPERATION_RESOLUTION_FAILURE",
+]);
+
+function originalOf(error: unknown): unknown {
+  let current = error;
+  while (current instanceof GraphQLError && current.originalError && current.originalError !== current) {
+    current = current.originalError;
+  }
+  return current;
+}
+
+/** True for graphql-js's own request errors: syntax, validation, variable coercion (no path, no cause of ours). */
+function isRequestError(error: unknown): error is GraphQLError {
+  return (
+    error instanceof GraphQLError &&
+    error.path === undefined &&
+    (error.originalError === undefined || error.originalError === null || error.originalError instanceof GraphQLError)
+  );
+}
+
+export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown, options: ErrorFormatting): GraphQLFormattedError {
+  const original = originalOf(error);
+  const { locations, path } = formatted;
+  const base = { ...(locations ? { locations } : {}), ...(path ? { path } : {}) };
+  if (original instanceof DomainError) {
+    return { ...base, message: original.message, extensions: { ...original.details, code: original.code } };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === "string" && PUBLIC_GRAPHQL_CODES.has(code)) {
+    return { ...base, message: formatted.message, extensions: { code } };
+  }
+  if (isRequestError(error)) {
+    // Over graphql-ws these arrive without Apollo's codes.
+    const inferred = formatted.message.startsWith('Variable "$') ? ErrorCode.BadUserInput : "GRAPHQL_VALIDATION_FAILED";
+    return { ...base, message: formatted.message, extensions: { code: inferred } };
+  }
+  options.onInternal?.(original, options.requestId);
+  const requestId = options.requestId;
+  return {
+    ...base,
+    message: options.production ? "Internal server error" : formatted.message,
+    extensions: { code: ErrorCode.Internal, ...(requestId ? { requestId } : {}) },
+  };
+}
+
+/** The same for graphql-ws, which hands over GraphQLError objects. */
+export function formatErrors(errors: readonly GraphQLError[], options: ErrorFormatting): GraphQLFormattedError[] {
+  return errors.map((error) => formatGraphQLError(error.toJSON(), error, options));
+}

@@ -1,0 +1,46 @@
+/** Starts the service: config → store → engine → server; stops cleanly on SIGTERM / SIGINT. */
+import "reflect-metadata";
+import { createApp } from "./app";
+import { ConfigError, loadConfig } from "./config";
+import { createLogger } from "./logger";
+import { startServer } from "./server";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const app = await createApp(config, logger);
+  const server = await startServer(app, { port: config.port, host: config.host });
+  logger.info({ url: server.url, store: app.store.kind, sqlitePath: config.sqlitePath }, `segments is serving ${server.url}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping: finishing in-flight requests");
+    try {
+      await server.close();
+      await app.stop();
+      logger.info("stopped cleanly");
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, "unclean stop");
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,130 @@
+import { pageSize } from "../../common/cursor";
+import { badInput, conflict, DomainError, ErrorCode, notFound } from "../../common/errors";
+import { fromGlobalId } from "../../common/ids";
+import { Limits } from "../../common/limits";
+import { catalogOf, type Condition, dates, normalizeText, parseCondition } from "../../conditions";
+import { type ContactInputShape, cleanContact, cleanContactPatch } from "../../domain/contacts";
+import type { Context } from "../../graphql/context";
+import type { ServiceDeps } from "../../services";
+import type { ContactRecord, ListRecord, NewContact } from "../../stores/port";
+import { decodeTimeCursor, requireList, timeCursor } from "../lists/list.service";
+
+export interface RowError {
+  index: number;
+  code: string;
+  message: string;
+}
+
+export class ContactService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async find(ctx: Context, id: string): Promise<ContactRecord | null> {
+    const storeId = fromGlobalId(id, "Contact");
+    return storeId === null ? null : ctx.loaders.contact(storeId);
+  }
+
+  private async require(ctx: Context, id: string): Promise<ContactRecord> {
+    const contact = await this.find(ctx, id);
+    if (!contact) throw notFound("Contact", id);
+    return contact;
+  }
+
+  /** Parses a `where` condition against the list's custom fields. */
+  condition(list: ListRecord, where: unknown): Condition | undefined {
+    return where == null ? undefined : parseCondition(where, catalogOf(list.customFields)).ast;
+  }
+
+  async page(list: ListRecord, first: number | null | undefined, after: string | null | undefined, where: unknown) {
+    const size = pageSize(first, Limits.maxPageSize);
+    const condition = this.condition(list, where);
+    const now = this.deps.clock.now();
+    const page = await this.deps.store.pageContacts(list.id, { first: size, after: decodeTimeCursor("c", after), where: condition, now });
+    return {
+      ...page,
+      cursors: page.items.map((contact) => timeCursor("c", contact)),
+      count: () => this.deps.store.countContacts(list.id, condition, now),
+    };
+  }
+
+  /** Lets the engine apply a write before the mutation returns, so reads reflect it. */
+  private settle(): Promise<boolean> {
+    this.deps.engine.kick();
+    return this.deps.engine.drain(this.deps.settings.writeSettleMs);
+  }
+
+  async add(ctx: Context, listId: string, input: ContactInputShape): Promise<ContactRecord> {
+    const list = await requireList(ctx, listId);
+    const catalog = catalogOf(list.customFields);
+    const data = cleanContact(input, catalog);
+    const row = { data, patch: cleanContactPatch(input, catalog) };
+    const result = await this.deps.store.insertContacts(list, [row], false, this.deps.clock.now());
+    if (result.conflicts.length > 0) throw conflict(`a contact with the email ${data.email} already exists in this list`, { field: "email" });
+    await this.settle();
+    ctx.loaders.clear();
+    return (await ctx.loaders.contact(result.ids[0]!))!;
+  }
+
+  async addMany(ctx: Context, listId: string, rows: ContactInputShape[], upsert: boolean) {
+    const list = await requireList(ctx, listId);
+    if (rows.length > Limits.maxContactsPerCall) {
+      throw badInput(`addContacts takes at most ${Limits.maxContactsPerCall} contacts per call, got ${rows.length}`, { argument: "contacts" });
+    }
+    const catalog = catalogOf(list.customFields);
+    const errors: RowError[] = [];
+    const accepted: NewContact[] = [];
+    const positions: number[] = [];
+    const firstRowOfEmail = new Map<string, number>();
+    rows.forEach((row, index) => {
+      try {
+        const data = cleanContact(row, catalog);
+        const key = normalizeText(data.email);
+        const earlier = firstRowOfEmail.get(key);
+        if (earlier !== undefined && !upsert) {
+          errors.push({ index, code: ErrorCode.Conflict, message: `the email ${data.email} repeats row ${earlier}` });
+          return;
+        }
+        if (earlier === undefined) firstRowOfEmail.set(key, index);
+        accepted.push({ data, patch: cleanContactPatch(row, catalog) });
+        positions.push(index);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        errors.push({ index, code: error.code, message: error.message });
+      }
+    });
+    const result = await this.deps.store.insertContacts(list, accepted, upsert, this.deps.clock.now());
+    for (const conflictIndex of result.conflicts) {
+      const index = positions[conflictIndex]!;
+      errors.push({ index, code: ErrorCode.Conflict, message: `a contact with the email ${accepted[conflictIndex]!.data.email} already exists in this list` });
+    }
+    errors.sort((a, b) => a.index - b.index);
+    await this.settle();
+    ctx.loaders.clear();
+    return { added: result.added, updated: result.updated, errors };
+  }
+
+  async update(ctx: Context, id: string, input: ContactInputShape): Promise<ContactRecord> {
+    const contact = await this.require(ctx, id);
+    const list = (await ctx.loaders.list(contact.listId))!;
+    const patch = cleanContactPatch(input, catalogOf(list.customFields));
+    const updated = await this.deps.store.updateContact(contact.id, patch, list, this.deps.clock.now());
+    if (!updated) throw notFound("Contact", id);
+    await this.settle();
+    ctx.loaders.clear();
+    return updated;
+  }
+
+  async delete(ctx: Context, id: string): Promise<string> {
+    const contact = await this.require(ctx, id);
+    const deleted = await this.deps.store.deleteContact(contact.id, this.deps.clock.now());
+    if (!deleted) throw notFound("Contact", id);
+    await this.settle();
+    ctx.loaders.clear();
+    return id;
+  }
+
+  /** Age in whole years as of now (UTC), or null. */
+  age(contact: ContactRecord): number | null {
+    if (contact.birthDate === null) return null;
+    return dates.ageOn(contact.birthDate, dates.dayParts(this.deps.clock.now()));
+  }
+}

@@ -1,0 +1,114 @@
+import { decodeCursor, encodeCursor, pageSize } from "../../common/cursor";
+import { badInput, conflict, notFound } from "../../common/errors";
+import { fromGlobalId } from "../../common/ids";
+import { Limits } from "../../common/limits";
+import { cleanName } from "../../common/text";
+import { CUSTOM_FIELD_KEY, type CustomFieldDef, type CustomFieldType } from "../../conditions";
+import type { Context } from "../../graphql/context";
+import type { ServiceDeps } from "../../services";
+import type { ListRecord, TimeKey } from "../../stores/port";
+
+const FIELD_TYPES: readonly CustomFieldType[] = ["TEXT", "NUMBER", "DATE", "DATETIME", "BOOLEAN"];
+
+export interface CustomFieldShape {
+  key: string;
+  label?: string | null;
+  type: string;
+}
+
+function cleanCustomField(input: CustomFieldShape, path: string): CustomFieldDef {
+  if (typeof input.key !== "string" || !CUSTOM_FIELD_KEY.test(input.key)) {
+    throw badInput(`${path}.key: a key is a letter followed by letters, digits or underscores (at most 64)`, { field: `${path}.key` });
+  }
+  if (!FIELD_TYPES.includes(input.type as CustomFieldType)) throw badInput(`${path}.type: unknown field type`, { field: `${path}.type` });
+  const label = input.label == null ? null : cleanName(input.label, `${path}.label`);
+  return { key: input.key, label, type: input.type as CustomFieldType };
+}
+
+/** Time-ordered keyset cursors ("newest first"), shared by lists and contacts. */
+export function timeCursor(kind: string, key: TimeKey): string {
+  return encodeCursor(kind, [key.createdAt, key.id]);
+}
+
+export function decodeTimeCursor(kind: string, cursor: string | null | undefined): TimeKey | undefined {
+  if (cursor == null) return undefined;
+  const [createdAt, id] = decodeCursor(cursor, kind, 2);
+  if (!/^-?\d{1,16}$/.test(createdAt!) || !/^[A-Za-z0-9_-]{1,64}$/.test(id!)) {
+    throw badInput(`"${cursor}" is not a valid cursor here`, { argument: "after" });
+  }
+  return { createdAt: Number(createdAt), id: id! };
+}
+
+/** The list behind a global id, if it exists in the caller's workspace. */
+export async function findList(ctx: Context, id: string): Promise<ListRecord | null> {
+  const storeId = fromGlobalId(id, "ContactList");
+  return storeId === null ? null : ctx.loaders.list(storeId);
+}
+
+/** The same, for mutations: an unknown id is NOT_FOUND. */
+export async function requireList(ctx: Context, id: string): Promise<ListRecord> {
+  const list = await findList(ctx, id);
+  if (!list) throw notFound("ContactList", id);
+  return list;
+}
+
+export class ListService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async create(ctx: Context, input: { name: string; customFields?: CustomFieldShape[] | null }): Promise<ListRecord> {
+    const name = cleanName(input.name, "name");
+    const fields = (input.customFields ?? []).map((field, index) => cleanCustomField(field, `customFields[${index}]`));
+    if (fields.length > Limits.maxCustomFields) throw badInput(`customFields: at most ${Limits.maxCustomFields}`, { field: "customFields" });
+    const keys = new Set<string>();
+    for (const field of fields) {
+      if (keys.has(field.key)) throw badInput(`customFields: the key ${field.key} is declared twice`, { field: "customFields" });
+      keys.add(field.key);
+    }
+    return this.deps.store.createList({ workspaceId: ctx.workspaceId, name, customFields: fields }, this.deps.clock.now());
+  }
+
+  async page(ctx: Context, first: number | null | undefined, after: string | null | undefined) {
+    const size = pageSize(first, Limits.maxPageSize);
+    const page = await this.deps.store.pageLists(ctx.workspaceId, size, decodeTimeCursor("l", after));
+    return {
+      ...page,
+      cursors: page.items.map((list) => timeCursor("l", list)),
+      count: () => this.deps.store.countLists(ctx.workspaceId),
+    };
+  }
+
+  async update(ctx: Context, id: string, input: { name?: string | null; addCustomFields?: CustomFieldShape[] | null }): Promise<ListRecord> {
+    const list = await requireList(ctx, id);
+    const name = input.name == null ? undefined : cleanName(input.name, "name");
+    let customFields: CustomFieldDef[] | undefined;
+    if (input.addCustomFields && input.addCustomFields.length > 0) {
+      customFields = [...list.customFields];
+      input.addCustomFields.forEach((raw, index) => {
+        const field = cleanCustomField(raw, `addCustomFields[${index}]`);
+        const existing = customFields!.findIndex((f) => f.key === field.key);
+        if (existing < 0) {
+          customFields!.push(field);
+        } else if (customFields![existing]!.type !== field.type) {
+          throw conflict(`the custom field ${field.key} is ${customFields![existing]!.type}; its type cannot change`, {
+            field: `addCustomFields[${index}].type`,
+          });
+        } else if (field.label !== null) {
+          customFields![existing] = { ...customFields![existing]!, label: field.label };
+        }
+      });
+      if (customFields.length > Limits.maxCustomFields) throw badInput(`a list has at most ${Limits.maxCustomFields} custom fields`);
+    }
+    const updated = await this.deps.store.updateList(list.id, { name, customFields }, this.deps.clock.now());
+    if (!updated) throw notFound("ContactList", id);
+    ctx.loaders.clear();
+    return updated;
+  }
+
+  async delete(ctx: Context, id: string): Promise<string> {
+    const list = await requireList(ctx, id);
+    if (!(await this.deps.store.deleteList(list.id, this.deps.clock.now()))) throw notFound("ContactList", id);
+    ctx.loaders.clear();
+    await this.deps.feed.refresh();
+    return id;
+  }
+}

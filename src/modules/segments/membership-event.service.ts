@@ -1,0 +1,49 @@
+import { decodeIntCursor, encodeCursor } from "../../common/cursor";
+import { badInput, cursorExpired, notFound } from "../../common/errors";
+import { fromGlobalId } from "../../common/ids";
+import { membershipStream } from "../../engine/subscription";
+import type { Context } from "../../graphql/context";
+import type { ServiceDeps } from "../../services";
+import type { EventFilter, MembershipEvent } from "../../stores/port";
+
+export function eventCursor(event: MembershipEvent): string {
+  return encodeCursor("e", [event.seq]);
+}
+
+export class MembershipEventService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  /** Checks a subscription's arguments and opens its stream: replay after the cursor, then live. */
+  async subscribe(
+    ctx: Context,
+    args: { segmentId?: string | null; listId?: string | null; after?: string | null },
+  ): Promise<AsyncGenerator<MembershipEvent>> {
+    const { segmentId, listId, after } = args;
+    if ((segmentId == null) === (listId == null)) {
+      throw badInput("give exactly one of segmentId and listId", { argument: segmentId == null ? "segmentId" : "listId" });
+    }
+    let filter: EventFilter;
+    if (segmentId != null) {
+      const storeId = fromGlobalId(segmentId, "Segment");
+      const segment = storeId === null ? null : await ctx.loaders.segment(storeId);
+      if (!segment) throw notFound("Segment", segmentId);
+      filter = { segmentId: segment.id };
+    } else {
+      const storeId = fromGlobalId(listId!, "ContactList");
+      const list = storeId === null ? null : await ctx.loaders.list(storeId);
+      if (!list) throw notFound("ContactList", listId!);
+      filter = { listId: list.id };
+    }
+    const { feed, store } = this.deps;
+    let from = feed.latestSeq;
+    if (after != null) {
+      from = decodeIntCursor(after, "e", 1)[0]!;
+      if (from < (await store.prunedThrough())) {
+        throw cursorExpired("this cursor is older than the retained event log; reload the segment and subscribe without `after`");
+      }
+      const latest = Math.max(feed.latestSeq, (await store.engineStatus()).latestEvent);
+      if (from > latest) throw badInput("this cursor is ahead of the event log", { argument: "after" });
+    }
+    return membershipStream(feed, store, { after: from, filter });
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The application services: what the API (and scripts) can do, with validation and the
+ * workspace rule applied. Resolvers are thin wrappers around these.
+ */
+import type { Clock } from "./common/clock";
+import type { EventFeed } from "./engine/event-feed";
+import type { MembershipEngine } from "./engine/engine";
+import { ContactService } from "./modules/contacts/contact.service";
+import { ListService } from "./modules/lists/list.service";
+import { MembershipEventService } from "./modules/segments/membership-event.service";
+import { SegmentService } from "./modules/segments/segment.service";
+import type { Store } from "./stores/port";
+
+export interface ServiceSettings {
+  /** How long a contact write waits for the engine to apply it before returning. */
+  writeSettleMs: number;
+  /** How long createSegment / updateSegment wait for the membership before returning BUILDING. */
+  segmentSettleMs: number;
+}
+
+export interface ServiceDeps {
+  store: Store;
+  engine: MembershipEngine;
+  feed: EventFeed;
+  clock: Clock;
+  settings: ServiceSettings;
+}
+
+export function createServices(deps: ServiceDeps) {
+  return {
+    ...deps,
+    lists: new ListService(deps),
+    contacts: new ContactService(deps),
+    segments: new SegmentService(deps),
+    events: new MembershipEventService(deps),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,195 @@
+/**
+ * The store port: the only way to the database. The SQLite and MongoDB adapters implement it
+ * and pass one contract suite. Ids are the store's own (opaque strings); the API wraps them
+ * in global ids. Conditions arrive as normalized trees; each adapter compiles them itself.
+ */
+import type { Condition, CustomFieldDef, StoredCondition } from "../conditions";
+import type { ContactData, ContactPatch } from "../domain/contacts";
+
+export interface ListRecord {
+  id: string;
+  workspaceId: string;
+  name: string;
+  customFields: CustomFieldDef[];
+  contactCount: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ContactRecord extends ContactData {
+  id: string;
+  listId: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type SegmentType = "STATIC" | "DYNAMIC";
+export type SegmentStatus = "BUILDING" | "READY";
+
+export interface SegmentRecord {
+  id: string;
+  listId: string;
+  name: string;
+  type: SegmentType;
+  status: SegmentStatus;
+  condition: StoredCondition;
+  memberCount: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type MembershipChange = "ENTERED" | "LEFT";
+export type ChangeReason = "CONTACT_ADDED" | "CONTACT_UPDATED" | "CONTACT_DELETED" | "SEGMENT_UPDATED" | "TIME_PASSED";
+/** ENTERED / LEFT are membership transitions; the others end the streams of what was deleted. */
+export type EventKind = MembershipChange | "SEGMENT_DELETED" | "LIST_DELETED";
+
+export interface MembershipEvent {
+  /** Increasing, in commit order; the public event cursor encodes it. */
+  seq: number;
+  kind: EventKind;
+  listId: string;
+  /** Null only for LIST_DELETED. */
+  segmentId: string | null;
+  contactId: string | null;
+  reason: ChangeReason | null;
+  memberCount: number;
+  occurredAt: number;
+}
+
+export interface EventFilter {
+  segmentId?: string;
+  listId?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  hasNextPage: boolean;
+}
+
+/** Keyset position in "newest first" order. */
+export interface TimeKey {
+  createdAt: number;
+  id: string;
+}
+
+export interface ContactQuery {
+  first: number;
+  after?: TimeKey;
+  where?: Condition;
+  /** The instant clock-dependent conditions are evaluated at. */
+  now: number;
+}
+
+/** A validated row: its data for an insert, and as a patch (the fields given) for an upsert. */
+export interface NewContact {
+  data: ContactData;
+  patch: ContactPatch;
+}
+
+export interface InsertContactsResult {
+  added: number;
+  updated: number;
+  /** Per row: the id of the contact it created or updated, or null (a conflict). */
+  ids: (string | null)[];
+  /** Indexes (into the rows given) whose email already exists in the list (without upsert). */
+  conflicts: number[];
+}
+
+/** The lease that makes one process at a time the membership engine. */
+export const ENGINE_LEASE = "engine";
+
+export interface EngineStepInput {
+  /** The lease holder running the step; a step whose lease was lost commits nothing. */
+  holder: string;
+  now: number;
+  /** Change-feed entries consumed per step. */
+  maxChanges: number;
+  /** Contacts evaluated per segment-build chunk. */
+  buildChunk: number;
+}
+
+export interface EngineStepResult {
+  /** False when the lease was not held: nothing was done. */
+  leader: boolean;
+  changes: number;
+  events: number;
+  /** True when work remains (more feed, an unfinished build, a due time flip). */
+  more: boolean;
+  /** The earliest instant a clock-dependent segment can next change, if any. */
+  nextWakeAt: number | null;
+}
+
+export interface EngineStatus {
+  /** Last change-feed entry the engine committed. */
+  checkpoint: number;
+  /** Newest change-feed entry written. */
+  latestChange: number;
+  /** Segments still computing their initial membership. */
+  building: number;
+  /** The instant of the engine's last step (its view of "now"). */
+  clock: number;
+  latestEvent: number;
+}
+
+export interface VerifyReport {
+  segments: number;
+  contactsChecked: number;
+  /** Contacts skipped because the engine has not consumed their latest change yet. */
+  pending: number;
+  differences: string[];
+}
+
+export interface Store {
+  readonly kind: "sqlite" | "mongodb";
+
+  createList(input: { workspaceId: string; name: string; customFields: CustomFieldDef[] }, now: number): Promise<ListRecord>;
+  getLists(ids: readonly string[]): Promise<(ListRecord | null)[]>;
+  pageLists(workspaceId: string, first: number, after?: TimeKey): Promise<Page<ListRecord>>;
+  countLists(workspaceId: string): Promise<number>;
+  updateList(id: string, patch: { name?: string; customFields?: CustomFieldDef[] }, now: number): Promise<ListRecord | null>;
+  /** Deletes the list, its contacts, segments and memberships, and ends their event streams. */
+  deleteList(id: string, now: number): Promise<boolean>;
+
+  /** Inserts validated rows (and with upsert updates existing emails), each with a change-feed entry. */
+  insertContacts(list: ListRecord, rows: NewContact[], upsert: boolean, now: number): Promise<InsertContactsResult>;
+  /** Applies a validated patch; null when the contact does not exist. Throws CONFLICT on a taken email. */
+  updateContact(id: string, patch: ContactPatch, list: ListRecord, now: number): Promise<ContactRecord | null>;
+  deleteContact(id: string, now: number): Promise<ContactRecord | null>;
+  getContacts(ids: readonly string[]): Promise<(ContactRecord | null)[]>;
+  pageContacts(listId: string, query: ContactQuery): Promise<Page<ContactRecord>>;
+  countContacts(listId: string, where: Condition | undefined, now: number): Promise<number>;
+
+  /** Creates a segment in BUILDING state; the engine computes its members. */
+  createSegment(
+    input: { listId: string; name: string; type: SegmentType; condition: StoredCondition },
+    now: number,
+  ): Promise<SegmentRecord>;
+  renameSegment(id: string, name: string, now: number): Promise<SegmentRecord | null>;
+  /** Queues a condition change; the engine applies it with its membership difference in one step. Returns its feed position. */
+  requestConditionChange(id: string, condition: StoredCondition, now: number): Promise<number>;
+  deleteSegment(id: string, now: number): Promise<boolean>;
+  getSegments(ids: readonly string[]): Promise<(SegmentRecord | null)[]>;
+  segmentsOfLists(listIds: readonly string[]): Promise<SegmentRecord[][]>;
+  segmentIdsOfContacts(contactIds: readonly string[]): Promise<string[][]>;
+  /** Member contact ids, most recently added contacts first. */
+  pageMembers(segmentId: string, first: number, afterContactId?: string): Promise<Page<string>>;
+
+  acquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
+  releaseLease(name: string, holder: string): Promise<void>;
+  engineStep(input: EngineStepInput): Promise<EngineStepResult>;
+  engineStatus(): Promise<EngineStatus>;
+
+  /** Events after a sequence number, oldest first. */
+  eventsAfter(seq: number, filter: EventFilter, limit: number): Promise<MembershipEvent[]>;
+  /** Events up to this sequence number have been removed by retention. */
+  prunedThrough(): Promise<number>;
+  /** Removes events that occurred before `before` and consumed feed entries older than `changesBefore`. */
+  prune(before: number, changesBefore: number): Promise<{ events: number; changes: number }>;
+
+  /** Re-evaluates every segment from scratch and compares with stored membership and counts. */
+  verify(): Promise<VerifyReport>;
+
+  /** A value that changes whenever any process commits to the store (cheap to poll). */
+  changeToken(): Promise<string>;
+  close(): Promise<void>;
+}

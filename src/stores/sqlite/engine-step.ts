@@ -1,0 +1,316 @@
+/**
+ * One membership-engine step on SQLite: due clock flips, a batch of the change feed, and a
+ * chunk of a segment build, committed with the checkpoint in one transaction. Every decision
+ * compares a contact's current state with its stored memberships, so replaying a change
+ * changes nothing.
+ */
+import type Database from "better-sqlite3";
+import { type CustomFieldDef, type EvalTime, evalTime, type TimeTrigger } from "../../conditions";
+import {
+  flipRanges,
+  type LiveSegment,
+  nextWake,
+  reconcileContact,
+  type SegmentCompiler,
+  type SegmentRow as LiveSegmentRow,
+  StepLog,
+} from "../../engine/membership";
+import { type ChangeReason, ENGINE_LEASE, type EngineStepInput, type EngineStepResult } from "../port";
+import { compileSql, fieldColumn } from "./condition-sql";
+import type { StatementCache } from "./database";
+import { type ContactRow, factsFromRow, type SegmentRow } from "./rows";
+
+interface ChangeRow {
+  seq: number;
+  kind: string;
+  list_id: number;
+  contact_id: number | null;
+  segment_id: number | null;
+  payload: string | null;
+}
+
+interface ListState {
+  customFields: CustomFieldDef[];
+  segments: LiveSegment[];
+}
+
+class StepContext {
+  readonly lists = new Map<number, ListState | null>();
+  events = 0;
+  constructor(
+    readonly at: EvalTime,
+    readonly log: StepLog,
+  ) {}
+}
+
+function liveRow(row: SegmentRow): LiveSegmentRow {
+  return {
+    id: String(row.id),
+    listId: String(row.list_id),
+    type: row.type,
+    status: row.status,
+    condition: JSON.parse(row.condition),
+    memberCount: row.member_count,
+    nextWakeAt: row.next_wake_at,
+  };
+}
+
+export class SqliteEngine {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly q: StatementCache,
+    private readonly compiler: SegmentCompiler,
+  ) {}
+
+  step(input: EngineStepInput): EngineStepResult {
+    return this.db.transaction(() => this.run(input)).immediate();
+  }
+
+  private run({ holder, now, maxChanges, buildChunk }: EngineStepInput): EngineStepResult {
+    const lease = this.q.get("SELECT holder, expires_at FROM leases WHERE name = ?").get(ENGINE_LEASE) as
+      | { holder: string; expires_at: number }
+      | undefined;
+    if (!lease || lease.holder !== holder || lease.expires_at <= now) {
+      return { leader: false, changes: 0, events: 0, more: false, nextWakeAt: null };
+    }
+    const state = this.q.get("SELECT checkpoint, clock FROM engine_state WHERE id = 1").get() as { checkpoint: number; clock: number };
+    const clock = Math.max(state.clock, now);
+    const ctx = new StepContext(evalTime(clock), new StepLog(clock));
+
+    const due = this.q
+      .get("SELECT * FROM segments WHERE type = 'DYNAMIC' AND status = 'READY' AND next_wake_at <= ? ORDER BY id")
+      .all(clock) as SegmentRow[];
+    for (const row of due) this.clockStep(ctx, row);
+
+    const changes = this.q
+      .get("SELECT seq, kind, list_id, contact_id, segment_id, payload FROM changes WHERE seq > ? ORDER BY seq LIMIT ?")
+      .all(state.checkpoint, maxChanges) as ChangeRow[];
+    let contactChanges: ChangeRow[] = [];
+    for (const change of changes) {
+      if (change.kind === "SEGMENT_CONDITION") {
+        this.contactStep(ctx, contactChanges);
+        contactChanges = [];
+        this.conditionStep(ctx, change);
+      } else {
+        contactChanges.push(change);
+      }
+    }
+    this.contactStep(ctx, contactChanges);
+
+    const feedDrained = changes.length < maxChanges;
+    const building = feedDrained ? this.buildStep(ctx, buildChunk) : this.hasBuilding();
+    this.flush(ctx);
+
+    const checkpoint = changes.length > 0 ? changes[changes.length - 1]!.seq : state.checkpoint;
+    this.q.get("UPDATE engine_state SET checkpoint = ?, clock = ? WHERE id = 1").run(checkpoint, clock);
+    const { next } = this.q
+      .get("SELECT min(next_wake_at) AS next FROM segments WHERE type = 'DYNAMIC' AND status = 'READY'")
+      .get() as { next: number | null };
+    return { leader: true, changes: changes.length, events: ctx.events, more: !feedDrained || building, nextWakeAt: next };
+  }
+
+  private hasBuilding(): boolean {
+    return this.q.get("SELECT 1 FROM segments WHERE status = 'BUILDING' LIMIT 1").get() !== undefined;
+  }
+
+  private listState(ctx: StepContext, listId: number): ListState | null {
+    let state = ctx.lists.get(listId);
+    if (state === undefined) {
+      const list = this.q.get("SELECT custom_fields FROM lists WHERE id = ?").get(listId) as { custom_fields: string } | undefined;
+      if (!list) {
+        state = null;
+      } else {
+        const customFields = JSON.parse(list.custom_fields) as CustomFieldDef[];
+        const rows = this.q.get("SELECT * FROM segments WHERE list_id = ? ORDER BY id").all(listId) as SegmentRow[];
+        state = { customFields, segments: rows.map((row) => this.compiler.compile(liveRow(row), customFields)) };
+      }
+      ctx.lists.set(listId, state);
+    }
+    return state;
+  }
+
+  /** Persists what the log holds, so SQL that reads memberships sees it. */
+  private flush(ctx: StepContext): void {
+    const { log } = ctx;
+    const insert = this.q.get("INSERT INTO memberships (segment_id, contact_id) VALUES (?, ?)");
+    const remove = this.q.get("DELETE FROM memberships WHERE segment_id = ? AND contact_id = ?");
+    for (const write of log.writes) (write.member ? insert : remove).run(write.segmentId, write.contactId);
+    const event = this.q.get(
+      "INSERT INTO events (kind, list_id, segment_id, contact_id, reason, member_count, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    for (const e of log.events) event.run(e.kind, e.listId, e.segmentId, e.contactId, e.reason, e.memberCount, e.occurredAt);
+    ctx.events += log.events.length;
+    const segment = this.q.get("UPDATE segments SET member_count = ?, next_wake_at = ? WHERE id = ?");
+    for (const s of log.touched) segment.run(s.memberCount, s.nextWakeAt, s.id);
+    log.clear();
+  }
+
+  private loadContacts(ids: readonly number[]): Map<number, ContactRow> {
+    const rows = new Map<number, ContactRow>();
+    const select = this.q.get("SELECT * FROM contacts WHERE id IN (SELECT value FROM json_each(?))");
+    for (let i = 0; i < ids.length; i += 5_000) {
+      for (const row of select.all(JSON.stringify(ids.slice(i, i + 5_000))) as ContactRow[]) rows.set(row.id, row);
+    }
+    return rows;
+  }
+
+  private loadMemberships(ids: readonly number[]): Map<number, Set<string>> {
+    const memberships = new Map<number, Set<string>>();
+    const select = this.q.get("SELECT segment_id, contact_id FROM memberships WHERE contact_id IN (SELECT value FROM json_each(?))");
+    for (let i = 0; i < ids.length; i += 5_000) {
+      for (const row of select.all(JSON.stringify(ids.slice(i, i + 5_000))) as { segment_id: number; contact_id: number }[]) {
+        let set = memberships.get(row.contact_id);
+        if (!set) memberships.set(row.contact_id, (set = new Set()));
+        set.add(String(row.segment_id));
+      }
+    }
+    return memberships;
+  }
+
+  private contactStep(ctx: StepContext, changes: readonly ChangeRow[]): void {
+    if (changes.length === 0) return;
+    const touched = new Map<number, { listId: number; added: boolean }>();
+    for (const change of changes) {
+      if (change.contact_id === null) continue;
+      const entry = touched.get(change.contact_id);
+      if (entry) entry.added ||= change.kind === "CONTACT_ADDED";
+      else touched.set(change.contact_id, { listId: change.list_id, added: change.kind === "CONTACT_ADDED" });
+    }
+    const ids = [...touched.keys()];
+    const rows = this.loadContacts(ids);
+    const memberships = this.loadMemberships(ids);
+    const none = new Set<string>();
+    for (const [id, { listId, added }] of touched) {
+      const list = this.listState(ctx, listId);
+      if (!list) continue;
+      const row = rows.get(id);
+      const reason: ChangeReason = !row ? "CONTACT_DELETED" : added ? "CONTACT_ADDED" : "CONTACT_UPDATED";
+      reconcileContact(String(id), row ? factsFromRow(row) : null, memberships.get(id) ?? none, list.segments, ctx.at, reason, ctx.log);
+    }
+  }
+
+  /** The smallest stored value above a threshold, per list, for computing wake-ups. */
+  private smallestAbove(listId: number) {
+    return (trigger: TimeTrigger, threshold: string | number): string | number | null => {
+      const column = fieldColumn(trigger.field);
+      const row = this.q
+        .get(`SELECT min(${column.sql}) AS value FROM contacts c WHERE c.list_id = ? AND ${column.sql} > ?`)
+        .get(...column.params, listId, ...column.params, threshold) as { value: string | number | null };
+      return row.value;
+    };
+  }
+
+  /** Applies the flips of one clock-dependent segment from its last instant to now. */
+  private clockStep(ctx: StepContext, row: SegmentRow): void {
+    const list = this.listState(ctx, row.list_id);
+    const segment = list?.segments.find((s) => s.id === String(row.id));
+    if (!list || !segment) return;
+    const candidates = new Set<number>();
+    for (const range of flipRanges(segment, evalTime(row.clock_at), ctx.at)) {
+      const column = fieldColumn(range.trigger.field);
+      const ids = this.q
+        .pluck(`SELECT c.id FROM contacts c WHERE c.list_id = ? AND ${column.sql} > ? AND ${column.sql} <= ?`)
+        .all(...column.params, row.list_id, ...column.params, range.above, ...column.params, range.upTo) as number[];
+      for (const id of ids) candidates.add(id);
+    }
+    const ids = [...candidates];
+    const rows = this.loadContacts(ids);
+    const memberships = this.loadMemberships(ids);
+    for (const id of ids) {
+      const contact = rows.get(id);
+      if (!contact) continue;
+      const member = memberships.get(id)?.has(segment.id) ?? false;
+      const matches = segment.predicate(factsFromRow(contact), ctx.at);
+      if (matches && !member) ctx.log.enter(segment, String(id), "TIME_PASSED");
+      else if (!matches && member) ctx.log.leave(segment, String(id), "TIME_PASSED");
+    }
+    segment.nextWakeAt = nextWake(segment, ctx.at, this.smallestAbove(row.list_id));
+    ctx.log.touched.add(segment);
+    this.q.get("UPDATE segments SET clock_at = ? WHERE id = ?").run(ctx.at.now, row.id);
+  }
+
+  /** Applies a new condition and its exact membership difference together. */
+  private conditionStep(ctx: StepContext, change: ChangeRow): void {
+    this.flush(ctx);
+    const row = this.q.get("SELECT * FROM segments WHERE id = ?").get(change.segment_id) as SegmentRow | undefined;
+    const list = row ? this.listState(ctx, row.list_id) : null;
+    if (!row || !list || row.type !== "DYNAMIC" || change.payload === null) return;
+    ctx.lists.delete(row.list_id);
+    if (row.status === "BUILDING") {
+      this.q
+        .get("UPDATE segments SET condition = ?, build_cursor = 0, clock_at = ?, updated_at = ? WHERE id = ?")
+        .run(change.payload, ctx.at.now, ctx.at.now, row.id);
+      return;
+    }
+    const segment = this.compiler.compile({ ...liveRow(row), condition: JSON.parse(change.payload) }, list.customFields);
+    const match = compileSql(segment.ast, ctx.at);
+    const left = this.q
+      .pluck(
+        `SELECT m.contact_id FROM memberships m JOIN contacts c ON c.id = m.contact_id
+         WHERE m.segment_id = ? AND NOT ${match.sql} ORDER BY m.contact_id`,
+      )
+      .all(row.id, ...match.params) as number[];
+    const entered = this.q
+      .pluck(
+        `SELECT c.id FROM contacts c WHERE c.list_id = ? AND ${match.sql}
+         AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.segment_id = ? AND m.contact_id = c.id) ORDER BY c.id`,
+      )
+      .all(row.list_id, ...match.params, row.id) as number[];
+    for (const id of left) ctx.log.leave(segment, String(id), "SEGMENT_UPDATED");
+    for (const id of entered) ctx.log.enter(segment, String(id), "SEGMENT_UPDATED");
+    segment.nextWakeAt = segment.triggers.length > 0 ? nextWake(segment, ctx.at, this.smallestAbove(row.list_id)) : null;
+    ctx.log.touched.add(segment);
+    this.q
+      .get("UPDATE segments SET condition = ?, clock_at = ?, updated_at = ? WHERE id = ?")
+      .run(change.payload, ctx.at.now, ctx.at.now, row.id);
+    this.flush(ctx);
+  }
+
+  /** Evaluates the next chunk of the oldest building segment. Returns whether builds remain. */
+  private buildStep(ctx: StepContext, chunk: number): boolean {
+    const row = this.q.get("SELECT * FROM segments WHERE status = 'BUILDING' ORDER BY id LIMIT 1").get() as SegmentRow | undefined;
+    if (!row) return false;
+    this.flush(ctx);
+    const list = this.listState(ctx, row.list_id);
+    if (!list) return true;
+    ctx.lists.delete(row.list_id);
+    const segment = this.compiler.compile(liveRow(row), list.customFields);
+    // Every chunk evaluates at the build's start; flips since then are applied when it is READY.
+    const buildAt = evalTime(row.clock_at);
+    const match = compileSql(segment.ast, buildAt);
+    const from = row.build_cursor ?? 0;
+    const bound = this.q
+      .pluck("SELECT id FROM contacts WHERE list_id = ? AND id > ? ORDER BY id LIMIT 1 OFFSET ?")
+      .get(row.list_id, from, chunk - 1) as number | undefined;
+    const last = bound === undefined;
+    const to = bound ?? Number.MAX_SAFE_INTEGER;
+    const removed = this.q
+      .get(
+        `DELETE FROM memberships WHERE segment_id = ? AND contact_id > ? AND contact_id <= ? AND contact_id NOT IN
+         (SELECT c.id FROM contacts c WHERE c.list_id = ? AND c.id > ? AND c.id <= ? AND ${match.sql})`,
+      )
+      .run(row.id, from, to, row.list_id, from, to, ...match.params).changes;
+    const inserted = this.q
+      .get(
+        `INSERT OR IGNORE INTO memberships (segment_id, contact_id)
+         SELECT ?, c.id FROM contacts c WHERE c.list_id = ? AND c.id > ? AND c.id <= ? AND ${match.sql}`,
+      )
+      .run(row.id, row.list_id, from, to, ...match.params).changes;
+    const memberCount = row.member_count + inserted - removed;
+    if (!last) {
+      this.q.get("UPDATE segments SET build_cursor = ?, member_count = ? WHERE id = ?").run(to, memberCount, row.id);
+      return true;
+    }
+    segment.memberCount = memberCount;
+    const wake = row.type === "DYNAMIC" && segment.triggers.length > 0 ? nextWake(segment, buildAt, this.smallestAbove(row.list_id)) : null;
+    this.q
+      .get("UPDATE segments SET status = 'READY', build_cursor = NULL, member_count = ?, next_wake_at = ? WHERE id = ?")
+      .run(memberCount, wake, row.id);
+    if (wake !== null && wake <= ctx.at.now) {
+      // Flips that fell due while the segment was building are applied now, as events.
+      this.clockStep(ctx, { ...row, status: "READY", member_count: memberCount, next_wake_at: wake, build_cursor: null });
+      this.flush(ctx);
+    }
+    return this.hasBuilding();
+  }
+}

@@ -1,0 +1,162 @@
+/** Row shapes of the SQLite schema and their mapping to port records. */
+import type { ContactFacts, CustomFieldDef, FieldCatalog, StoredCondition } from "../../conditions";
+import { type ContactData, factsOf } from "../../domain/contacts";
+import type { ContactRecord, ListRecord, MembershipEvent, SegmentRecord } from "../port";
+
+export interface ListRow {
+  id: number;
+  workspace_id: string;
+  name: string;
+  custom_fields: string;
+  contact_count: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ContactRow {
+  id: number;
+  list_id: number;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  country: string | null;
+  city: string | null;
+  gender: string | null;
+  birth_date: string | null;
+  tags: string;
+  attributes: string;
+  email_n: string;
+  first_name_n: string | null;
+  last_name_n: string | null;
+  phone_n: string | null;
+  country_n: string | null;
+  city_n: string | null;
+  gender_n: string | null;
+  tags_n: string;
+  attributes_n: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SegmentRow {
+  id: number;
+  list_id: number;
+  name: string;
+  type: "STATIC" | "DYNAMIC";
+  status: "BUILDING" | "READY";
+  condition: string;
+  member_count: number;
+  build_cursor: number | null;
+  clock_at: number;
+  next_wake_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface EventRow {
+  seq: number;
+  kind: MembershipEvent["kind"];
+  list_id: number;
+  segment_id: number | null;
+  contact_id: number | null;
+  reason: MembershipEvent["reason"];
+  member_count: number;
+  occurred_at: number;
+}
+
+export const CONTACT_WRITE_COLUMNS = [
+  "email", "first_name", "last_name", "phone", "country", "city", "gender", "birth_date", "tags", "attributes",
+  "email_n", "first_name_n", "last_name_n", "phone_n", "country_n", "city_n", "gender_n", "tags_n", "attributes_n",
+  "updated_at",
+] as const;
+
+/** Values for CONTACT_WRITE_COLUMNS, in order. */
+export function contactWriteValues(data: ContactData, catalog: FieldCatalog, createdAt: number, updatedAt: number): unknown[] {
+  const facts = factsOf(data, catalog, createdAt, updatedAt);
+  return [
+    data.email, data.firstName, data.lastName, data.phone, data.country, data.city, data.gender, data.birthDate,
+    JSON.stringify(data.tags), JSON.stringify(data.attributes),
+    facts.email, facts.firstName, facts.lastName, facts.phone, facts.country, facts.city, facts.gender,
+    JSON.stringify(facts.tags), JSON.stringify(facts.attributes),
+    updatedAt,
+  ];
+}
+
+export function listFromRow(row: ListRow): ListRecord {
+  return {
+    id: String(row.id),
+    workspaceId: row.workspace_id,
+    name: row.name,
+    customFields: JSON.parse(row.custom_fields) as CustomFieldDef[],
+    contactCount: row.contact_count,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function contactDataFromRow(row: ContactRow): ContactData {
+  return {
+    email: row.email,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    phone: row.phone,
+    country: row.country,
+    city: row.city,
+    gender: row.gender,
+    birthDate: row.birth_date,
+    tags: JSON.parse(row.tags),
+    attributes: JSON.parse(row.attributes),
+  };
+}
+
+export function contactFromRow(row: ContactRow): ContactRecord {
+  return { id: String(row.id), listId: String(row.list_id), ...contactDataFromRow(row), createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+const EMPTY_TAGS: readonly string[] = Object.freeze([]);
+const EMPTY_ATTRIBUTES = Object.freeze({});
+
+export function factsFromRow(row: ContactRow): ContactFacts {
+  return {
+    email: row.email_n,
+    firstName: row.first_name_n,
+    lastName: row.last_name_n,
+    phone: row.phone_n,
+    country: row.country_n,
+    city: row.city_n,
+    gender: row.gender_n,
+    birthDate: row.birth_date,
+    tags: row.tags_n === "[]" ? EMPTY_TAGS : JSON.parse(row.tags_n),
+    attributes: row.attributes_n === "{}" ? EMPTY_ATTRIBUTES : JSON.parse(row.attributes_n),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function segmentFromRow(row: SegmentRow): SegmentRecord {
+  return {
+    id: String(row.id),
+    listId: String(row.list_id),
+    name: row.name,
+    type: row.type,
+    status: row.status,
+    condition: JSON.parse(row.condition) as StoredCondition,
+    memberCount: row.member_count,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function eventFromRow(row: EventRow): MembershipEvent {
+  return {
+    seq: row.seq,
+    kind: row.kind,
+    listId: String(row.list_id),
+    segmentId: row.segment_id === null ? null : String(row.segment_id),
+    contactId: row.contact_id === null ? null : String(row.contact_id),
+    reason: row.reason,
+    memberCount: row.member_count,
+    occurredAt: row.occurred_at,
+  };
+}

@@ -1,0 +1,121 @@
+import type Database from "better-sqlite3";
+
+/**
+ * Schema migrations, applied in order inside one transaction at open. Each entry is final once
+ * released: change the schema by appending a new one.
+ */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  CREATE TABLE lists (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    custom_fields TEXT NOT NULL DEFAULT '[]',
+    contact_count INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX lists_by_workspace ON lists (workspace_id, created_at DESC, id DESC);
+
+  -- Each text field is kept as given and in normal form (*_n: NFC, lower case) for conditions.
+  CREATE TABLE contacts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    list_id INTEGER NOT NULL,
+    email TEXT NOT NULL,
+    first_name TEXT, last_name TEXT, phone TEXT, country TEXT, city TEXT, gender TEXT,
+    birth_date TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    attributes TEXT NOT NULL DEFAULT '{}',
+    email_n TEXT NOT NULL,
+    first_name_n TEXT, last_name_n TEXT, phone_n TEXT, country_n TEXT, city_n TEXT, gender_n TEXT,
+    tags_n TEXT NOT NULL DEFAULT '[]',
+    attributes_n TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX contacts_by_email ON contacts (list_id, email_n);
+  CREATE INDEX contacts_by_list ON contacts (list_id);
+  CREATE INDEX contacts_newest ON contacts (list_id, created_at DESC, id DESC);
+  CREATE INDEX contacts_by_country ON contacts (list_id, country_n);
+  CREATE INDEX contacts_by_birth_date ON contacts (list_id, birth_date);
+
+  CREATE TABLE segments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    list_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    condition TEXT NOT NULL,
+    member_count INTEGER NOT NULL DEFAULT 0,
+    -- BUILDING: the last contact id evaluated so far.
+    build_cursor INTEGER,
+    -- The instant clock-dependent membership was last brought up to date.
+    clock_at INTEGER NOT NULL,
+    -- The earliest instant a clock-dependent membership can change.
+    next_wake_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX segments_by_list ON segments (list_id);
+
+  CREATE TABLE memberships (
+    segment_id INTEGER NOT NULL,
+    contact_id INTEGER NOT NULL,
+    PRIMARY KEY (segment_id, contact_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX memberships_by_contact ON memberships (contact_id);
+
+  -- The change feed: written in the same transaction as the change it describes.
+  CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    list_id INTEGER NOT NULL,
+    contact_id INTEGER,
+    segment_id INTEGER,
+    payload TEXT,
+    created_at INTEGER NOT NULL
+  );
+
+  -- The membership event log: ENTERED / LEFT transitions and the end of deleted streams.
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    list_id INTEGER NOT NULL,
+    segment_id INTEGER,
+    contact_id INTEGER,
+    reason TEXT,
+    member_count INTEGER NOT NULL DEFAULT 0,
+    occurred_at INTEGER NOT NULL
+  );
+  CREATE INDEX events_by_segment ON events (segment_id, seq);
+  CREATE INDEX events_by_list ON events (list_id, seq);
+
+  CREATE TABLE engine_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    checkpoint INTEGER NOT NULL,
+    clock INTEGER NOT NULL
+  );
+  INSERT INTO engine_state (id, checkpoint, clock) VALUES (1, 0, 0);
+
+  CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);
+
+  INSERT INTO meta (key, value) VALUES ('pruned_through', '0');
+  -- Seed the sequences so "latest" reads work before the first row.
+  INSERT INTO sqlite_sequence (name, seq) VALUES ('changes', 0), ('events', 0);
+  `,
+];
+
+export function migrate(db: Database.Database): void {
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`the database schema (version ${version}) is newer than this program (version ${MIGRATIONS.length})`);
+  }
+  db.transaction(() => {
+    for (let next = version; next < MIGRATIONS.length; next++) {
+      db.exec(MIGRATIONS[next]!);
+      db.pragma(`user_version = ${next + 1}`);
+    }
+  }).immediate();
+}

@@ -1,0 +1,441 @@
+import type Database from "better-sqlite3";
+import { type Condition, catalogOf, type CustomFieldDef, evalTime, normalizeText, type StoredCondition } from "../../conditions";
+import { conflict, notFound } from "../../common/errors";
+import { applyPatch, type ContactPatch } from "../../domain/contacts";
+import { SegmentCompiler } from "../../engine/membership";
+import type {
+  ContactQuery,
+  ContactRecord,
+  EngineStatus,
+  EngineStepInput,
+  EngineStepResult,
+  EventFilter,
+  InsertContactsResult,
+  ListRecord,
+  MembershipEvent,
+  NewContact,
+  Page,
+  SegmentRecord,
+  SegmentType,
+  Store,
+  TimeKey,
+  VerifyReport,
+} from "../port";
+import { compileSql } from "./condition-sql";
+import { idArray, openDatabase, type OpenOptions, rowId, StatementCache } from "./database";
+import { SqliteEngine } from "./engine-step";
+import {
+  CONTACT_WRITE_COLUMNS,
+  type ContactRow,
+  contactDataFromRow,
+  contactFromRow,
+  contactWriteValues,
+  type EventRow,
+  eventFromRow,
+  type ListRow,
+  listFromRow,
+  type SegmentRow,
+  segmentFromRow,
+} from "./rows";
+import { verifyDatabase } from "./verify";
+
+const INSERT_CONTACT = `INSERT INTO contacts (list_id, created_at, ${CONTACT_WRITE_COLUMNS.join(", ")})
+  VALUES (?, ?, ${CONTACT_WRITE_COLUMNS.map(() => "?").join(", ")})
+  ON CONFLICT (list_id, email_n) DO NOTHING`;
+const UPDATE_CONTACT = `UPDATE contacts SET ${CONTACT_WRITE_COLUMNS.map((column) => `${column} = ?`).join(", ")} WHERE id = ?`;
+const INSERT_CHANGE = "INSERT INTO changes (kind, list_id, contact_id, segment_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)";
+
+function byIds<T extends { id: string }>(ids: readonly string[], records: T[]): (T | null)[] {
+  const map = new Map(records.map((record) => [record.id, record]));
+  return ids.map((id) => map.get(id) ?? null);
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE";
+}
+
+/** The embedded store: one SQLite file in WAL mode, shareable by several processes. */
+export class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
+  private readonly q: StatementCache;
+  private readonly compiler = new SegmentCompiler();
+  private readonly engine: SqliteEngine;
+
+  private constructor(readonly db: Database.Database) {
+    this.q = new StatementCache(db);
+    this.engine = new SqliteEngine(db, this.q, this.compiler);
+  }
+
+  static open(path: string, options?: OpenOptions): SqliteStore {
+    return new SqliteStore(openDatabase(path, options));
+  }
+
+  // Lists
+
+  async createList(input: { workspaceId: string; name: string; customFields: CustomFieldDef[] }, now: number): Promise<ListRecord> {
+    const row = this.q
+      .get("INSERT INTO lists (workspace_id, name, custom_fields, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING *")
+      .get(input.workspaceId, input.name, JSON.stringify(input.customFields), now, now) as ListRow;
+    return listFromRow(row);
+  }
+
+  async getLists(ids: readonly string[]): Promise<(ListRecord | null)[]> {
+    const rows = this.q.get("SELECT * FROM lists WHERE id IN (SELECT value FROM json_each(?))").all(idArray(ids)) as ListRow[];
+    return byIds(ids, rows.map(listFromRow));
+  }
+
+  async pageLists(workspaceId: string, first: number, after?: TimeKey): Promise<Page<ListRecord>> {
+    const rows = (
+      after
+        ? this.q
+            .get("SELECT * FROM lists WHERE workspace_id = ? AND (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?")
+            .all(workspaceId, after.createdAt, rowId(after.id) ?? 0, first + 1)
+        : this.q.get("SELECT * FROM lists WHERE workspace_id = ? ORDER BY created_at DESC, id DESC LIMIT ?").all(workspaceId, first + 1)
+    ) as ListRow[];
+    return { items: rows.slice(0, first).map(listFromRow), hasNextPage: rows.length > first };
+  }
+
+  async countLists(workspaceId: string): Promise<number> {
+    return this.q.pluck("SELECT count(*) FROM lists WHERE workspace_id = ?").get(workspaceId) as number;
+  }
+
+  async updateList(id: string, patch: { name?: string; customFields?: CustomFieldDef[] }, now: number): Promise<ListRecord | null> {
+    const row = this.q
+      .get(
+        `UPDATE lists SET name = coalesce(?, name), custom_fields = coalesce(?, custom_fields), updated_at = ?
+         WHERE id = ? RETURNING *`,
+      )
+      .get(patch.name ?? null, patch.customFields ? JSON.stringify(patch.customFields) : null, now, rowId(id)) as ListRow | undefined;
+    return row ? listFromRow(row) : null;
+  }
+
+  async deleteList(id: string, now: number): Promise<boolean> {
+    const listId = rowId(id);
+    return this.db
+      .transaction(() => {
+        if (!this.q.get("SELECT 1 FROM lists WHERE id = ?").get(listId)) return false;
+        const segments = this.q.pluck("SELECT id FROM segments WHERE list_id = ? ORDER BY id").all(listId) as number[];
+        const tombstone = this.q.get("INSERT INTO events (kind, list_id, segment_id, occurred_at) VALUES (?, ?, ?, ?)");
+        for (const segmentId of segments) {
+          this.q.get("DELETE FROM memberships WHERE segment_id = ?").run(segmentId);
+          tombstone.run("SEGMENT_DELETED", listId, segmentId, now);
+          this.compiler.forget(String(segmentId));
+        }
+        tombstone.run("LIST_DELETED", listId, null, now);
+        this.q.get("DELETE FROM segments WHERE list_id = ?").run(listId);
+        this.q.get("DELETE FROM contacts WHERE list_id = ?").run(listId);
+        this.q.get("DELETE FROM lists WHERE id = ?").run(listId);
+        return true;
+      })
+      .immediate();
+  }
+
+  // Contacts
+
+  async insertContacts(
+    list: ListRecord,
+    rows: NewContact[],
+    upsert: boolean,
+    now: number,
+  ): Promise<InsertContactsResult> {
+    const listId = rowId(list.id);
+    const catalog = catalogOf(list.customFields);
+    const insert = this.q.get(INSERT_CONTACT);
+    const change = this.q.get(INSERT_CHANGE);
+    return this.db
+      .transaction(() => {
+        if (!this.q.get("SELECT 1 FROM lists WHERE id = ?").get(listId)) throw notFound("ContactList", list.id);
+        const result: InsertContactsResult = { added: 0, updated: 0, ids: [], conflicts: [] };
+        rows.forEach(({ data, patch }, index) => {
+          const inserted = insert.run(listId, now, ...contactWriteValues(data, catalog, now, now));
+          if (inserted.changes === 1) {
+            result.added++;
+            result.ids.push(String(inserted.lastInsertRowid));
+            change.run("CONTACT_ADDED", listId, inserted.lastInsertRowid, null, null, now);
+            return;
+          }
+          if (!upsert) {
+            result.ids.push(null);
+            result.conflicts.push(index);
+            return;
+          }
+          const existing = this.q
+            .get("SELECT * FROM contacts WHERE list_id = ? AND email_n = ?")
+            .get(listId, normalizeText(data.email)) as ContactRow;
+          const next = applyPatch(contactDataFromRow(existing), patch);
+          this.q.get(UPDATE_CONTACT).run(...contactWriteValues(next, catalog, existing.created_at, now), existing.id);
+          change.run("CONTACT_UPDATED", listId, existing.id, null, null, now);
+          result.ids.push(String(existing.id));
+          result.updated++;
+        });
+        if (result.added > 0) this.q.get("UPDATE lists SET contact_count = contact_count + ? WHERE id = ?").run(result.added, listId);
+        return result;
+      })
+      .immediate();
+  }
+
+  async updateContact(id: string, patch: ContactPatch, list: ListRecord, now: number): Promise<ContactRecord | null> {
+    const contactId = rowId(id);
+    const catalog = catalogOf(list.customFields);
+    return this.db
+      .transaction(() => {
+        const row = this.q.get("SELECT * FROM contacts WHERE id = ?").get(contactId) as ContactRow | undefined;
+        if (!row) return null;
+        const next = applyPatch(contactDataFromRow(row), patch);
+        try {
+          this.q.get(UPDATE_CONTACT).run(...contactWriteValues(next, catalog, row.created_at, now), contactId);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw conflict(`another contact of this list already has the email ${next.email}`, { field: "email" });
+          throw error;
+        }
+        this.q.get(INSERT_CHANGE).run("CONTACT_UPDATED", row.list_id, contactId, null, null, now);
+        return contactFromRow(this.q.get("SELECT * FROM contacts WHERE id = ?").get(contactId) as ContactRow);
+      })
+      .immediate();
+  }
+
+  async deleteContact(id: string, now: number): Promise<ContactRecord | null> {
+    const contactId = rowId(id);
+    return this.db
+      .transaction(() => {
+        const row = this.q.get("DELETE FROM contacts WHERE id = ? RETURNING *").get(contactId) as ContactRow | undefined;
+        if (!row) return null;
+        this.q.get(INSERT_CHANGE).run("CONTACT_DELETED", row.list_id, contactId, null, null, now);
+        this.q.get("UPDATE lists SET contact_count = contact_count - 1 WHERE id = ?").run(row.list_id);
+        return contactFromRow(row);
+      })
+      .immediate();
+  }
+
+  async getContacts(ids: readonly string[]): Promise<(ContactRecord | null)[]> {
+    const rows = this.q.get("SELECT * FROM contacts WHERE id IN (SELECT value FROM json_each(?))").all(idArray(ids)) as ContactRow[];
+    return byIds(ids, rows.map(contactFromRow));
+  }
+
+  async pageContacts(listId: string, query: ContactQuery): Promise<Page<ContactRecord>> {
+    const params: unknown[] = [rowId(listId)];
+    let sql = "SELECT * FROM contacts c WHERE c.list_id = ?";
+    if (query.after) {
+      sql += " AND (c.created_at, c.id) < (?, ?)";
+      params.push(query.after.createdAt, rowId(query.after.id) ?? 0);
+    }
+    if (query.where) {
+      const where = compileSql(query.where, evalTime(query.now));
+      sql += ` AND ${where.sql}`;
+      params.push(...where.params);
+    }
+    sql += " ORDER BY c.created_at DESC, c.id DESC LIMIT ?";
+    params.push(query.first + 1);
+    const rows = this.q.get(sql).all(...params) as ContactRow[];
+    return { items: rows.slice(0, query.first).map(contactFromRow), hasNextPage: rows.length > query.first };
+  }
+
+  async countContacts(listId: string, where: Condition | undefined, now: number): Promise<number> {
+    if (!where) {
+      return (this.q.pluck("SELECT contact_count FROM lists WHERE id = ?").get(rowId(listId)) as number | undefined) ?? 0;
+    }
+    const match = compileSql(where, evalTime(now));
+    return this.q.pluck(`SELECT count(*) FROM contacts c WHERE c.list_id = ? AND ${match.sql}`).get(rowId(listId), ...match.params) as number;
+  }
+
+  // Segments
+
+  async createSegment(
+    input: { listId: string; name: string; type: SegmentType; condition: StoredCondition },
+    now: number,
+  ): Promise<SegmentRecord> {
+    const row = this.q
+      .get(
+        `INSERT INTO segments (list_id, name, type, status, condition, member_count, build_cursor, clock_at, created_at, updated_at)
+         VALUES (?, ?, ?, 'BUILDING', ?, 0, 0, ?, ?, ?) RETURNING *`,
+      )
+      .get(rowId(input.listId), input.name, input.type, JSON.stringify(input.condition), now, now, now) as SegmentRow;
+    return segmentFromRow(row);
+  }
+
+  async renameSegment(id: string, name: string, now: number): Promise<SegmentRecord | null> {
+    const row = this.q.get("UPDATE segments SET name = ?, updated_at = ? WHERE id = ? RETURNING *").get(name, now, rowId(id)) as
+      | SegmentRow
+      | undefined;
+    return row ? segmentFromRow(row) : null;
+  }
+
+  async requestConditionChange(id: string, condition: StoredCondition, now: number): Promise<number> {
+    return this.db
+      .transaction(() => {
+        const listId = this.q.pluck("SELECT list_id FROM segments WHERE id = ?").get(rowId(id)) as number | undefined;
+        if (listId === undefined) throw notFound("Segment", id);
+        return Number(this.q.get(INSERT_CHANGE).run("SEGMENT_CONDITION", listId, null, rowId(id), JSON.stringify(condition), now).lastInsertRowid);
+      })
+      .immediate();
+  }
+
+  async deleteSegment(id: string, now: number): Promise<boolean> {
+    const segmentId = rowId(id);
+    return this.db
+      .transaction(() => {
+        const row = this.q.get("DELETE FROM segments WHERE id = ? RETURNING list_id").get(segmentId) as { list_id: number } | undefined;
+        if (!row) return false;
+        this.q.get("DELETE FROM memberships WHERE segment_id = ?").run(segmentId);
+        this.q.get("INSERT INTO events (kind, list_id, segment_id, occurred_at) VALUES ('SEGMENT_DELETED', ?, ?, ?)").run(row.list_id, segmentId, now);
+        this.compiler.forget(id);
+        return true;
+      })
+      .immediate();
+  }
+
+  async getSegments(ids: readonly string[]): Promise<(SegmentRecord | null)[]> {
+    const rows = this.q.get("SELECT * FROM segments WHERE id IN (SELECT value FROM json_each(?))").all(idArray(ids)) as SegmentRow[];
+    return byIds(ids, rows.map(segmentFromRow));
+  }
+
+  async segmentsOfLists(listIds: readonly string[]): Promise<SegmentRecord[][]> {
+    const rows = this.q
+      .get("SELECT * FROM segments WHERE list_id IN (SELECT value FROM json_each(?)) ORDER BY id")
+      .all(idArray(listIds)) as SegmentRow[];
+    const byList = new Map<string, SegmentRecord[]>();
+    for (const row of rows) {
+      const segment = segmentFromRow(row);
+      const group = byList.get(segment.listId);
+      if (group) group.push(segment);
+      else byList.set(segment.listId, [segment]);
+    }
+    return listIds.map((id) => byList.get(id) ?? []);
+  }
+
+  async segmentIdsOfContacts(contactIds: readonly string[]): Promise<string[][]> {
+    const rows = this.q
+      .get("SELECT contact_id, segment_id FROM memberships WHERE contact_id IN (SELECT value FROM json_each(?)) ORDER BY segment_id")
+      .all(idArray(contactIds)) as { contact_id: number; segment_id: number }[];
+    const byContact = new Map<string, string[]>();
+    for (const row of rows) {
+      const key = String(row.contact_id);
+      const group = byContact.get(key);
+      if (group) group.push(String(row.segment_id));
+      else byContact.set(key, [String(row.segment_id)]);
+    }
+    return contactIds.map((id) => byContact.get(id) ?? []);
+  }
+
+  async pageMembers(segmentId: string, first: number, afterContactId?: string): Promise<Page<string>> {
+    const ids = (
+      afterContactId !== undefined
+        ? this.q
+            .pluck("SELECT contact_id FROM memberships WHERE segment_id = ? AND contact_id < ? ORDER BY contact_id DESC LIMIT ?")
+            .all(rowId(segmentId), rowId(afterContactId) ?? 0, first + 1)
+        : this.q
+            .pluck("SELECT contact_id FROM memberships WHERE segment_id = ? ORDER BY contact_id DESC LIMIT ?")
+            .all(rowId(segmentId), first + 1)
+    ) as number[];
+    return { items: ids.slice(0, first).map(String), hasNextPage: ids.length > first };
+  }
+
+  // Engine
+
+  async acquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const lease = this.q.get("SELECT holder, expires_at FROM leases WHERE name = ?").get(name) as
+          | { holder: string; expires_at: number }
+          | undefined;
+        if (lease && lease.holder !== holder && lease.expires_at > now) return false;
+        this.q
+          .get("INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at")
+          .run(name, holder, now + ttlMs);
+        return true;
+      })
+      .immediate();
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.q.get("DELETE FROM leases WHERE name = ? AND holder = ?").run(name, holder);
+  }
+
+  async engineStep(input: EngineStepInput): Promise<EngineStepResult> {
+    return this.engine.step(input);
+  }
+
+  async engineStatus(): Promise<EngineStatus> {
+    const state = this.q.get("SELECT checkpoint, clock FROM engine_state WHERE id = 1").get() as { checkpoint: number; clock: number };
+    const sequences = new Map(
+      (this.q.get("SELECT name, seq FROM sqlite_sequence WHERE name IN ('changes', 'events')").all() as { name: string; seq: number }[]).map(
+        (row) => [row.name, row.seq],
+      ),
+    );
+    const building = this.q.pluck("SELECT count(*) FROM segments WHERE status = 'BUILDING'").get() as number;
+    return {
+      checkpoint: state.checkpoint,
+      latestChange: sequences.get("changes") ?? 0,
+      building,
+      clock: state.clock,
+      latestEvent: sequences.get("events") ?? 0,
+    };
+  }
+
+  // Events
+
+  async eventsAfter(seq: number, filter: EventFilter, limit: number): Promise<MembershipEvent[]> {
+    let rows: EventRow[];
+    if (filter.segmentId !== undefined) {
+      rows = this.q.get("SELECT * FROM events WHERE segment_id = ? AND seq > ? ORDER BY seq LIMIT ?").all(rowId(filter.segmentId), seq, limit) as EventRow[];
+    } else if (filter.listId !== undefined) {
+      rows = this.q.get("SELECT * FROM events WHERE list_id = ? AND seq > ? ORDER BY seq LIMIT ?").all(rowId(filter.listId), seq, limit) as EventRow[];
+    } else {
+      rows = this.q.get("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?").all(seq, limit) as EventRow[];
+    }
+    return rows.map(eventFromRow);
+  }
+
+  async prunedThrough(): Promise<number> {
+    return Number(this.q.pluck("SELECT value FROM meta WHERE key = 'pruned_through'").get());
+  }
+
+  async prune(before: number, changesBefore: number): Promise<{ events: number; changes: number }> {
+    // Events are appended in time order, so the cut is found by binary search over seq.
+    const bounds = this.q.get("SELECT min(seq) AS low, max(seq) AS high FROM events").get() as { low: number | null; high: number | null };
+    let cut = 0;
+    if (bounds.low !== null && bounds.high !== null) {
+      const timeAt = this.q.pluck("SELECT occurred_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1");
+      let [low, high] = [bounds.low, bounds.high];
+      while (low <= high) {
+        const mid = Math.floor((low + high) / 2);
+        if ((timeAt.get(mid) as number) < before) {
+          cut = mid;
+          low = mid + 1;
+        } else {
+          high = mid - 1;
+        }
+      }
+      if (cut > 0) cut = this.q.pluck("SELECT max(seq) FROM events WHERE seq <= ?").get(cut) as number;
+    }
+    let events = 0;
+    while (cut > 0) {
+      const removed = this.db
+        .transaction(() => {
+          const through = Math.min(cut, (this.q.pluck("SELECT min(seq) FROM events").get() as number) + 10_000);
+          const count = this.q.get("DELETE FROM events WHERE seq <= ?").run(through).changes;
+          this.q.get("UPDATE meta SET value = ? WHERE key = 'pruned_through' AND CAST(value AS INTEGER) < ?").run(String(through), through);
+          return { count, done: through >= cut };
+        })
+        .immediate();
+      events += removed.count;
+      if (removed.done) break;
+    }
+    const changes = this.q
+      .get("DELETE FROM changes WHERE seq <= (SELECT checkpoint FROM engine_state WHERE id = 1) AND created_at < ?")
+      .run(changesBefore).changes;
+    return { events, changes };
+  }
+
+  async verify(): Promise<VerifyReport> {
+    return verifyDatabase(this.db, this.compiler);
+  }
+
+  async changeToken(): Promise<string> {
+    return String(this.db.pragma("data_version", { simple: true }));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The consistency check behind `npm run verify`: every segment re-evaluated from scratch with
+ * the reference predicate, compared with stored memberships, counts and the event log.
+ */
+import type Database from "better-sqlite3";
+import { type CustomFieldDef, evalTime } from "../../conditions";
+import type { SegmentCompiler } from "../../engine/membership";
+import type { VerifyReport } from "../port";
+import { type ContactRow, factsFromRow, type SegmentRow } from "./rows";
+
+const MAX_REPORTED_PER_SEGMENT = 20;
+
+export function verifyDatabase(db: Database.Database, compiler: SegmentCompiler): VerifyReport {
+  // One read transaction: a consistent snapshot even while the engine writes.
+  return db.transaction(() => check(db, compiler))();
+}
+
+function check(db: Database.Database, compiler: SegmentCompiler): VerifyReport {
+  const state = db.prepare("SELECT checkpoint, clock FROM engine_state WHERE id = 1").get() as { checkpoint: number; clock: number };
+  const pendingContacts = new Set(
+    db.prepare("SELECT DISTINCT contact_id FROM changes WHERE seq > ? AND contact_id IS NOT NULL").pluck().all(state.checkpoint) as number[],
+  );
+  const pendingSegments = new Set(
+    db.prepare("SELECT DISTINCT segment_id FROM changes WHERE seq > ? AND segment_id IS NOT NULL").pluck().all(state.checkpoint) as number[],
+  );
+  const at = evalTime(state.clock);
+  const report: VerifyReport = { segments: 0, contactsChecked: 0, pending: pendingContacts.size, differences: [] };
+  const differences = report.differences;
+
+  const orphans = db
+    .prepare("SELECT count(*) FROM memberships m WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.id = m.segment_id)")
+    .pluck()
+    .get() as number;
+  if (orphans > 0) differences.push(`${orphans} membership rows belong to no segment`);
+
+  const lists = db.prepare("SELECT id, custom_fields, contact_count FROM lists ORDER BY id").all() as {
+    id: number;
+    custom_fields: string;
+    contact_count: number;
+  }[];
+  for (const list of lists) {
+    const customFields = JSON.parse(list.custom_fields) as CustomFieldDef[];
+    const counted = db.prepare("SELECT count(*) FROM contacts WHERE list_id = ?").pluck().get(list.id) as number;
+    if (counted !== list.contact_count) differences.push(`list ${list.id}: contactCount is ${list.contact_count}, the list holds ${counted}`);
+
+    const segments = db.prepare("SELECT * FROM segments WHERE list_id = ? ORDER BY id").all(list.id) as SegmentRow[];
+    const members = new Map<number, Set<number>>();
+    for (const segment of segments) {
+      report.segments++;
+      const ids = db.prepare("SELECT contact_id FROM memberships WHERE segment_id = ?").pluck().all(segment.id) as number[];
+      members.set(segment.id, new Set(ids));
+      if (ids.length !== segment.member_count) {
+        differences.push(`segment ${segment.id}: memberCount is ${segment.member_count}, it has ${ids.length} membership rows`);
+      }
+    }
+    const checked = segments.filter((s) => s.status === "READY" && !pendingSegments.has(s.id));
+    const live = checked.map((row) => ({
+      row,
+      segment: compiler.compile(
+        {
+          id: String(row.id),
+          listId: String(row.list_id),
+          type: row.type,
+          status: row.status,
+          condition: JSON.parse(row.condition),
+          memberCount: row.member_count,
+          nextWakeAt: row.next_wake_at,
+        },
+        customFields,
+      ),
+      reported: 0,
+      seen: new Set<number>(),
+    }));
+    const note = (entry: (typeof live)[number], message: string) => {
+      if (entry.reported++ < MAX_REPORTED_PER_SEGMENT) differences.push(`segment ${entry.row.id}: ${message}`);
+    };
+    for (const contact of db.prepare("SELECT * FROM contacts WHERE list_id = ?").iterate(list.id) as Iterable<ContactRow>) {
+      if (pendingContacts.has(contact.id)) continue;
+      report.contactsChecked++;
+      const facts = factsFromRow(contact);
+      for (const entry of live) {
+        const member = members.get(entry.row.id)!.has(contact.id);
+        entry.seen.add(contact.id);
+        if (entry.row.type !== "DYNAMIC") continue;
+        const matches = entry.segment.predicate(facts, at);
+        if (matches && !member) note(entry, `contact ${contact.id} matches the condition but is not a member`);
+        if (!matches && member) note(entry, `contact ${contact.id} is a member but does not match the condition`);
+      }
+    }
+    for (const entry of live) {
+      for (const contactId of members.get(entry.row.id)!) {
+        if (!entry.seen.has(contactId) && !pendingContacts.has(contactId)) note(entry, `member ${contactId} is not a contact of the list`);
+      }
+      checkEvents(db, entry.row.id, members.get(entry.row.id)!, pendingContacts, (message) => note(entry, message));
+    }
+  }
+  return report;
+}
+
+/** Per contact, events alternate ENTERED / LEFT and the last one agrees with membership now. */
+function checkEvents(
+  db: Database.Database,
+  segmentId: number,
+  members: ReadonlySet<number>,
+  pending: ReadonlySet<number>,
+  note: (message: string) => void,
+): void {
+  const last = new Map<number, string>();
+  const rows = db
+    .prepare("SELECT seq, kind, contact_id FROM events WHERE segment_id = ? AND kind IN ('ENTERED', 'LEFT') ORDER BY seq")
+    .iterate(segmentId) as Iterable<{ seq: number; kind: string; contact_id: number }>;
+  for (const event of rows) {
+    if (last.get(event.contact_id) === event.kind) note(`event ${event.seq}: contact ${event.contact_id} ${event.kind} twice in a row`);
+    last.set(event.contact_id, event.kind);
+  }
+  for (const [contactId, kind] of last) {
+    if (pending.has(contactId)) continue;
+    const member = members.has(contactId);
+    if (member && kind === "LEFT") note(`contact ${contactId} is a member but its last event is LEFT`);
+    if (!member && kind === "ENTERED") note(`contact ${contactId} is not a member but its last event is ENTERED`);
+  }
+}
