@@ -11,7 +11,23 @@ export function eventCursor(event: MembershipEvent): string {
 }
 
 export class MembershipEventService {
+  private active = 0;
+
   constructor(private readonly deps: ServiceDeps) {}
+
+  /** Subscription streams open in this process. */
+  get activeStreams(): number {
+    return this.active;
+  }
+
+  private async *tracked(stream: AsyncGenerator<MembershipEvent>): AsyncGenerator<MembershipEvent> {
+    this.active++;
+    try {
+      yield* stream;
+    } finally {
+      this.active--;
+    }
+  }
 
   /** Checks a subscription's arguments and opens its stream: replay after the cursor, then live. */
   async subscribe(
@@ -44,6 +60,6 @@ export class MembershipEventService {
       const latest = Math.max(feed.latestSeq, (await store.engineStatus()).latestEvent);
       if (from > latest) throw badInput("this cursor is ahead of the event log", { argument: "after" });
     }
-    return membershipStream(feed, store, { after: from, filter });
+    return this.tracked(membershipStream(feed, store, { after: from, filter }));
   }
 }

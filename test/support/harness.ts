@@ -1,0 +1,77 @@
+/**
+ * Starts the real service for a test: a fresh SQLite file, the real engine, the real server on a
+ * free loopback port. Everything started here is stopped by `stopAll()` (call it in afterAll).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type App, type AppOptions, createApp } from "../../src/app";
+import { loadConfig } from "../../src/config";
+import { createLogger } from "../../src/logger";
+import { type RunningServer, startServer } from "../../src/server";
+import { GraphQLTestClient } from "./client";
+import { openSubscriptions, type SubscriptionClient } from "./ws";
+
+export interface TestServer {
+  app: App;
+  server: RunningServer;
+  client: GraphQLTestClient;
+  /** A graphql-ws client connected to this server (closed by stopAll). */
+  ws(connectionParams?: Record<string, unknown>): SubscriptionClient;
+  dir: string;
+  dbPath: string;
+  /** Stops the server and the app, keeping the database file (for restarts). */
+  stop(): Promise<void>;
+}
+
+const running: (() => Promise<void>)[] = [];
+const directories: string[] = [];
+
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "segments-test-"));
+  directories.push(dir);
+  return dir;
+}
+
+export interface StartOptions extends AppOptions {
+  /** Reuse a database file (a restart); a fresh one otherwise. */
+  dbPath?: string;
+  env?: Record<string, string>;
+}
+
+export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
+  const dir = options.dbPath ? join(options.dbPath, "..") : tempDir();
+  const dbPath = options.dbPath ?? join(dir, "segments.db");
+  const config = loadConfig({ SQLITE_PATH: dbPath, LOG_LEVEL: "silent", NODE_ENV: "test", ...options.env });
+  const app = await createApp(config, createLogger(config.logLevel), options);
+  const server = await startServer(app, { port: 0, host: "127.0.0.1" });
+  const sockets: SubscriptionClient[] = [];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all(sockets.map((socket) => socket.dispose()));
+    await server.close();
+    await app.stop();
+  };
+  running.push(stop);
+  return {
+    app,
+    server,
+    client: new GraphQLTestClient(server.url),
+    ws(connectionParams) {
+      const socket = openSubscriptions(server.wsUrl, connectionParams);
+      sockets.push(socket);
+      return socket;
+    },
+    dir,
+    dbPath,
+    stop,
+  };
+}
+
+/** Stops every server started by this file and removes its temporary folders. */
+export async function stopAll(): Promise<void> {
+  await Promise.all(running.splice(0).map((stop) => stop()));
+  for (const dir of directories.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
