@@ -41,6 +41,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     leaseTtlMs: config.engineLeaseTtlMs,
     retentionMs: config.eventRetentionMs,
     participate: config.engineEnabled,
+    buildChunk: config.engineBuildChunk,
     ...options.engine,
   });
   const services = createServices({

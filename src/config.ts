@@ -17,6 +17,8 @@ export interface Config {
   engineLeaseTtlMs: number;
   /** Whether this process runs the membership engine (or only writes). */
   engineEnabled: boolean;
+  /** Contacts evaluated per segment-build step. */
+  engineBuildChunk: number;
   /** Largest request body, in bytes. */
   maxBodyBytes: number;
   introspection: boolean;
@@ -98,6 +100,7 @@ export function loadConfig(env: Env = process.env): Config {
     eventRetentionMs: duration("EVENT_RETENTION", "7d"),
     engineLeaseTtlMs: duration("ENGINE_LEASE_TTL", "10s"),
     engineEnabled: bool("ENGINE", true),
+    engineBuildChunk: integer("ENGINE_BUILD_CHUNK", 100_000, 100, 10_000_000),
     maxBodyBytes: bytes("MAX_BODY_SIZE", 8 * 1_048_576),
     introspection: bool("GRAPHQL_INTROSPECTION", !production),
   };

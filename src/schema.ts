@@ -6,6 +6,7 @@ import { ContactListConnectionResolver, ContactListResolver } from "./modules/li
 import { MembershipEventResolver } from "./modules/segments/membership-event.resolver";
 import { SegmentResolver } from "./modules/segments/segment.resolver";
 import { NodeResolver } from "./modules/node.resolver";
+import { EngineStatusResolver } from "./modules/engine/engine-status.resolver";
 
 let schema: GraphQLSchema | undefined;
 
@@ -33,6 +34,7 @@ export function buildAppSchema(): GraphQLSchema {
       ContactConnectionResolver,
       SegmentResolver,
       MembershipEventResolver,
+      EngineStatusResolver,
     ],
     validate: false,
     pubSub: unusedPubSub,

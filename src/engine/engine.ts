@@ -43,6 +43,8 @@ export interface EngineLag {
   pendingChanges: number;
   building: number;
   clock: number;
+  /** When this process's engine will next wake for a clock-dependent flip (leader only). */
+  nextFlipAt: number | null;
 }
 
 export class MembershipEngine {
@@ -55,6 +57,7 @@ export class MembershipEngine {
   private queue: Promise<unknown> = Promise.resolve();
   private lastToken = "";
   private lastPrune = 0;
+  private nextFlip: number | null = null;
   private readonly options: Required<EngineOptions>;
 
   constructor(
@@ -108,7 +111,7 @@ export class MembershipEngine {
 
   private async renewLease(): Promise<void> {
     if (this.stopped) return;
-    const held = await this.store.acquireLease(ENGINE_LEASE, this.holder, this.clock.now(), this.options.leaseTtlMs);
+    const held = await this.store.acquireLease(ENGINE_LEASE, this.holder, Date.now(), this.options.leaseTtlMs);
     if (held !== this.leader) {
       this.leader = held;
       this.log.info({ holder: this.holder }, held ? "membership engine: this process holds the lease" : "membership engine: lease lost");
@@ -156,6 +159,7 @@ export class MembershipEngine {
         return this.waitForLeader(deadline);
       }
       if (!result.more) {
+        this.nextFlip = result.nextWakeAt;
         this.scheduleWake(result.nextWakeAt);
         return true;
       }
@@ -186,6 +190,7 @@ export class MembershipEngine {
     const now = this.clock.now();
     const result = await this.store.engineStep({
       holder: this.holder,
+      wallNow: Date.now(),
       now,
       maxChanges: this.options.maxChanges,
       buildChunk: this.options.buildChunk,
@@ -221,6 +226,7 @@ export class MembershipEngine {
       pendingChanges: status.latestChange - status.checkpoint,
       building: status.building,
       clock: status.clock,
+      nextFlipAt: this.leader ? this.nextFlip : null,
     };
   }
 

@@ -101,6 +101,9 @@ export const ENGINE_LEASE = "engine";
 export interface EngineStepInput {
   /** The lease holder running the step; a step whose lease was lost commits nothing. */
   holder: string;
+  /** Wall-clock time, for the lease (leases measure process liveness, never the domain clock). */
+  wallNow: number;
+  /** The instant conditions are evaluated at (the engine's clock, injectable in tests). */
   now: number;
   /** Change-feed entries consumed per step. */
   maxChanges: number;
@@ -174,7 +177,8 @@ export interface Store {
   /** Member contact ids, most recently added contacts first. */
   pageMembers(segmentId: string, first: number, afterContactId?: string): Promise<Page<string>>;
 
-  acquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
+  /** Takes or renews a lease; `wallNow` is wall-clock time. */
+  acquireLease(name: string, holder: string, wallNow: number, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
   engineStep(input: EngineStepInput): Promise<EngineStepResult>;
   engineStatus(): Promise<EngineStatus>;

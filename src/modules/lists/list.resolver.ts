@@ -51,6 +51,11 @@ export class ContactListResolver {
     return (await ctx.loaders.segmentsByList.load(list.record.id)).map(segmentView);
   }
 
+  @FieldResolver(() => String, { description: "The event log's position now. Pass it as `after` to segmentMembershipChanged to receive every membership change made after this read, with none lost in between." })
+  eventCursor(@Ctx() ctx: Context): Promise<string> {
+    return ctx.services.events.currentCursor();
+  }
+
   @Mutation(() => ContactList)
   async createContactList(@Arg("input", () => CreateContactListInput) input: CreateContactListInput, @Ctx() ctx: Context): Promise<ContactList> {
     return contactListView(await ctx.services.lists.create(ctx, input));

@@ -12,12 +12,18 @@ export function eventCursor(event: MembershipEvent): string {
 
 export class MembershipEventService {
   private active = 0;
+  private replays = 0;
 
   constructor(private readonly deps: ServiceDeps) {}
 
   /** Subscription streams open in this process. */
   get activeStreams(): number {
     return this.active;
+  }
+
+  /** Batches subscribers read from the store because they were behind the in-memory ring. */
+  get replaysFromStore(): number {
+    return this.replays;
   }
 
   private async *tracked(stream: AsyncGenerator<MembershipEvent>): AsyncGenerator<MembershipEvent> {
@@ -27,6 +33,12 @@ export class MembershipEventService {
     } finally {
       this.active--;
     }
+  }
+
+  /** The log's current position: subscribing after it receives every later change. */
+  async currentCursor(): Promise<string> {
+    const latest = Math.max(this.deps.feed.latestSeq, (await this.deps.store.engineStatus()).latestEvent);
+    return encodeCursor("e", [latest]);
   }
 
   /** Checks a subscription's arguments and opens its stream: replay after the cursor, then live. */
@@ -60,6 +72,6 @@ export class MembershipEventService {
       const latest = Math.max(feed.latestSeq, (await store.engineStatus()).latestEvent);
       if (from > latest) throw badInput("this cursor is ahead of the event log", { argument: "after" });
     }
-    return this.tracked(membershipStream(feed, store, { after: from, filter }));
+    return this.tracked(membershipStream(feed, store, { after: from, filter, onReplayFromStore: () => this.replays++ }));
   }
 }

@@ -40,6 +40,11 @@ export class SegmentResolver {
     return contactConnection(await ctx.services.segments.members(ctx, segment.record, first, after));
   }
 
+  @FieldResolver(() => String, { description: "The event log's position now. Pass it as `after` to segmentMembershipChanged to receive every membership change made after this read, with none lost in between." })
+  eventCursor(@Ctx() ctx: Context): Promise<string> {
+    return ctx.services.events.currentCursor();
+  }
+
   @Mutation(() => Segment)
   async createSegment(@Arg("input", () => CreateSegmentInput) input: CreateSegmentInput, @Ctx() ctx: Context): Promise<Segment> {
     return segmentView(await ctx.services.segments.create(ctx, input));

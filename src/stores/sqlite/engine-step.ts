@@ -66,11 +66,11 @@ export class SqliteEngine {
     return this.db.transaction(() => this.run(input)).immediate();
   }
 
-  private run({ holder, now, maxChanges, buildChunk }: EngineStepInput): EngineStepResult {
+  private run({ holder, wallNow, now, maxChanges, buildChunk }: EngineStepInput): EngineStepResult {
     const lease = this.q.get("SELECT holder, expires_at FROM leases WHERE name = ?").get(ENGINE_LEASE) as
       | { holder: string; expires_at: number }
       | undefined;
-    if (!lease || lease.holder !== holder || lease.expires_at <= now) {
+    if (!lease || lease.holder !== holder || lease.expires_at <= wallNow) {
       return { leader: false, changes: 0, events: 0, more: false, nextWakeAt: null };
     }
     const state = this.q.get("SELECT checkpoint, clock FROM engine_state WHERE id = 1").get() as { checkpoint: number; clock: number };

@@ -1,0 +1,102 @@
+/**
+ * Two processes on one database file: a bulk-import script writing beside the server, and two
+ * servers of which exactly one runs the membership engine, with a standby taking over.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  AddContactsDocument,
+  CreateListDocument,
+  CreateSegmentDocument,
+  EngineStatusDocument,
+  MembershipChangedDocument,
+  SegmentByIdDocument,
+  SegmentCursorDocument,
+} from "../graphql/generated";
+import type { GraphQLTestClient } from "../support/client";
+import { stopAll, tempDir } from "../support/harness";
+import { killAll, runScript, spawnServer } from "../support/process";
+import { openSubscriptions } from "../support/ws";
+
+const sockets: { dispose(): Promise<void> }[] = [];
+afterAll(async () => {
+  await Promise.all(sockets.map((socket) => socket.dispose()));
+  await killAll();
+  await stopAll();
+});
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() - started > timeoutMs) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function norwayList(client: GraphQLTestClient) {
+  const { createContactList: list } = await client.data(CreateListDocument, { input: { name: "Shared" } });
+  const { createSegment: segment } = await client.data(CreateSegmentDocument, {
+    input: { listId: list.id, name: "Norway", type: "DYNAMIC", condition: { field: "country", operator: "EQUALS", value: "Norway" } },
+  });
+  return { list, segment };
+}
+
+describe("two processes, one database", () => {
+  it("contacts written by a bulk-import process are picked up and published by the server's engine", async () => {
+    const dir = tempDir();
+    const dbPath = join(dir, "shared.db");
+    const server = await spawnServer({ SQLITE_PATH: dbPath });
+    const { list, segment } = await norwayList(server.client);
+    const ws = openSubscriptions(server.wsUrl);
+    sockets.push(ws);
+    const { segment: current } = await server.client.data(SegmentCursorDocument, { id: segment.id });
+    const subscription = ws.subscribe(MembershipChangedDocument, { segmentId: segment.id, after: current!.eventCursor });
+    await server.client.data(AddContactsDocument, { listId: list.id, contacts: [{ email: "first@example.com", country: "Norway" }] });
+    await subscription.waitFor(1);
+
+    const file = join(dir, "import.jsonl");
+    writeFileSync(
+      file,
+      Array.from({ length: 1_000 }, (_, i) => JSON.stringify({ email: `imported-${i}@example.com`, country: i % 2 === 0 ? "Norway" : "Sweden" })).join("\n"),
+    );
+    const imported = await runScript("import.ts", ["--list", list.id, file, "--batch", "300"], { SQLITE_PATH: dbPath });
+    expect(imported.code).toBe(0);
+    expect(JSON.parse(imported.stdout.trim().split("\n").pop()!)).toEqual({ rows: 1_000, added: 1_000, updated: 0, failed: 0 });
+
+    const events = await subscription.waitFor(501, 20_000);
+    expect(events.slice(1).every((e) => e.segmentMembershipChanged.change === "ENTERED" && e.segmentMembershipChanged.reason === "CONTACT_ADDED")).toBe(true);
+    expect((await server.client.data(SegmentByIdDocument, { id: segment.id })).segment?.memberCount).toBe(501);
+    await server.kill("SIGTERM");
+  });
+
+  it("exactly one of two servers runs the engine; when it dies the standby takes over", async () => {
+    const dbPath = join(tempDir(), "pair.db");
+    const env = { SQLITE_PATH: dbPath, ENGINE_LEASE_TTL: "1s" };
+    const first = await spawnServer(env);
+    const second = await spawnServer(env);
+    const leaderOf = async (client: GraphQLTestClient) => (await client.data(EngineStatusDocument)).membershipEngine.leader;
+    expect([await leaderOf(first.client), await leaderOf(second.client)].filter(Boolean)).toHaveLength(1);
+    const [leader, standby] = (await leaderOf(first.client)) ? [first, second] : [second, first];
+
+    const { list, segment } = await norwayList(standby.client);
+    // A write through the standby is applied by the leader's engine.
+    await standby.client.data(AddContactsDocument, { listId: list.id, contacts: [{ email: "a@example.com", country: "Norway" }] });
+    await until(async () => ((await standby.client.data(SegmentByIdDocument, { id: segment.id })).segment?.memberCount === 1 ? true : undefined));
+
+    await leader.kill("SIGKILL");
+    const ws = openSubscriptions(standby.wsUrl);
+    sockets.push(ws);
+    const { segment: current } = await standby.client.data(SegmentCursorDocument, { id: segment.id });
+    const subscription = ws.subscribe(MembershipChangedDocument, { segmentId: segment.id, after: current!.eventCursor });
+    await standby.client.data(AddContactsDocument, { listId: list.id, contacts: [{ email: "b@example.com", country: "Norway" }] });
+    await until(async () => ((await leaderOf(standby.client)) ? true : undefined));
+    const [event] = await subscription.waitFor(1, 20_000);
+    expect(event!.segmentMembershipChanged).toMatchObject({ change: "ENTERED", memberCount: 2, contact: { email: "b@example.com" } });
+
+    const verified = await runScript("verify.ts", [], { SQLITE_PATH: dbPath });
+    expect(verified.code).toBe(0);
+    await standby.kill("SIGTERM");
+  });
+});
