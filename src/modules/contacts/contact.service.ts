@@ -56,7 +56,8 @@ export class ContactService {
     const list = await requireList(ctx, listId);
     const catalog = catalogOf(list.customFields);
     const data = cleanContact(input, catalog);
-    const row = { data, patch: cleanContactPatch(input, catalog) };
+    // The patch is only read by an upsert; a plain insert must not validate the input as one.
+    const row = { data, patch: { fields: {} } };
     const result = await this.deps.store.insertContacts(list, [row], false, this.deps.clock.now());
     if (result.conflicts.length > 0) throw conflict(`a contact with the email ${data.email} already exists in this list`, { field: "email" });
     await this.settle();
@@ -84,7 +85,7 @@ export class ContactService {
           return;
         }
         if (earlier === undefined) firstRowOfEmail.set(key, index);
-        accepted.push({ data, patch: cleanContactPatch(row, catalog) });
+        accepted.push({ data, patch: upsert ? cleanContactPatch(row, catalog) : { fields: {} } });
         positions.push(index);
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;

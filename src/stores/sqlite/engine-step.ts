@@ -234,12 +234,12 @@ export class SqliteEngine {
     this.flush(ctx);
     const row = this.q.get("SELECT * FROM segments WHERE id = ?").get(change.segment_id) as SegmentRow | undefined;
     const list = row ? this.listState(ctx, row.list_id) : null;
-    if (!row || !list || row.type !== "DYNAMIC" || change.payload === null) return;
+    if (!row || !list || row.type !== "DYNAMIC" || change.payload === null || change.seq <= row.condition_seq) return;
     ctx.lists.delete(row.list_id);
     if (row.status === "BUILDING") {
       this.q
-        .get("UPDATE segments SET condition = ?, build_cursor = 0, clock_at = ?, updated_at = ? WHERE id = ?")
-        .run(change.payload, ctx.at.now, ctx.at.now, row.id);
+        .get("UPDATE segments SET condition = ?, condition_seq = ?, build_cursor = 0, clock_at = ?, updated_at = ? WHERE id = ?")
+        .run(change.payload, change.seq, ctx.at.now, ctx.at.now, row.id);
       return;
     }
     const segment = this.compiler.compile({ ...liveRow(row), condition: JSON.parse(change.payload) }, list.customFields);
@@ -261,8 +261,8 @@ export class SqliteEngine {
     segment.nextWakeAt = segment.triggers.length > 0 ? nextWake(segment, ctx.at, this.smallestAbove(row.list_id)) : null;
     ctx.log.touched.add(segment);
     this.q
-      .get("UPDATE segments SET condition = ?, clock_at = ?, updated_at = ? WHERE id = ?")
-      .run(change.payload, ctx.at.now, ctx.at.now, row.id);
+      .get("UPDATE segments SET condition = ?, condition_seq = ?, clock_at = ?, updated_at = ? WHERE id = ?")
+      .run(change.payload, change.seq, ctx.at.now, ctx.at.now, row.id);
     this.flush(ctx);
   }
 

@@ -46,6 +46,7 @@ export interface SegmentRow {
   type: "STATIC" | "DYNAMIC";
   status: "BUILDING" | "READY";
   condition: string;
+  condition_seq: number;
   member_count: number;
   build_cursor: number | null;
   clock_at: number;

@@ -48,6 +48,8 @@ const MIGRATIONS: string[] = [
     type TEXT NOT NULL,
     status TEXT NOT NULL,
     condition TEXT NOT NULL,
+    -- The change-feed entry that set the condition: older entries are not applied again.
+    condition_seq INTEGER NOT NULL DEFAULT 0,
     member_count INTEGER NOT NULL DEFAULT 0,
     -- BUILDING: the last contact id evaluated so far.
     build_cursor INTEGER,
