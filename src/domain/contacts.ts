@@ -19,10 +19,13 @@ export interface ContactData {
   attributes: Record<string, Scalar>;
 }
 
-/** A validated partial update: absent keys stay, null clears; attributes merge by key. */
+/**
+ * A validated partial update: absent keys stay, null clears. Attributes merge by key (a key set
+ * to null is cleared); `attributes: null` clears them all.
+ */
 export interface ContactPatch {
   fields: Partial<Omit<ContactData, "attributes" | "email">> & { email?: string };
-  attributes?: Record<string, Scalar | null>;
+  attributes?: Record<string, Scalar | null> | null;
 }
 
 /** What a client sends for one contact (ContactInput / ContactPatchInput). */
@@ -159,16 +162,13 @@ export function cleanContactPatch(input: ContactInputShape, catalog: FieldCatalo
   if (input.birthDate !== undefined) fields.birthDate = cleanBirthDate(input.birthDate);
   if (input.tags !== undefined) fields.tags = cleanTags(input.tags);
   const patch: ContactPatch = { fields };
-  if (input.attributes !== undefined) {
-    if (input.attributes === null) throw invalid("attributes", "give an object; a key set to null clears that field");
-    patch.attributes = cleanAttributes(input.attributes, catalog, true);
-  }
+  if (input.attributes !== undefined) patch.attributes = input.attributes === null ? null : cleanAttributes(input.attributes, catalog, true);
   return patch;
 }
 
 /** Applies a patch to stored data. */
 export function applyPatch(data: ContactData, patch: ContactPatch): ContactData {
-  const next: ContactData = { ...data, ...patch.fields, attributes: { ...data.attributes } };
+  const next: ContactData = { ...data, ...patch.fields, attributes: patch.attributes === null ? {} : { ...data.attributes } };
   for (const [key, value] of Object.entries(patch.attributes ?? {})) {
     if (value === null) delete next.attributes[key];
     else next.attributes[key] = value;

@@ -17,7 +17,7 @@ export class EventFeed {
   /** The ring holds every event with seq > coveredFrom, up to latest. */
   private coveredFrom = 0;
   private latest = 0;
-  private waiters: (() => void)[] = [];
+  private waiters = new Set<() => void>();
   private refreshing: Promise<void> | null = null;
   private again = false;
   private closed = false;
@@ -78,8 +78,8 @@ export class EventFeed {
   }
 
   private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
+    const waiters = [...this.waiters];
+    this.waiters.clear();
     for (const wake of waiters) wake();
   }
 
@@ -103,18 +103,28 @@ export class EventFeed {
     return result;
   }
 
-  /** The last seq the ring has looked at: a subscriber with nothing matching up to here can skip ahead. */
-  scannedThrough(): number {
-    return this.latest;
+  /**
+   * Resolves at the next append, at close, or when `signal` aborts (the waiter is then dropped).
+   * Registered synchronously, so no wake-up is missed.
+   */
+  wait(signal?: AbortSignal): Promise<void> {
+    if (this.closed || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        signal?.removeEventListener("abort", wake);
+        this.waiters.delete(wake);
+        resolve();
+      };
+      this.waiters.add(wake);
+      signal?.addEventListener("abort", wake, { once: true });
+    });
   }
 
-  /** Resolves at the next append or at close. Registered synchronously, so no wake-up is missed. */
-  wait(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+  /** Subscribers waiting for new events (for tests and metrics). */
+  get waiting(): number {
+    return this.waiters.size;
   }
 
-  /** Removes a waiter that is no longer interested (a subscriber that went away). */
   close(): void {
     this.closed = true;
     this.wake();

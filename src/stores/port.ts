@@ -142,6 +142,16 @@ export interface VerifyReport {
   differences: string[];
 }
 
+export interface ApiKeyRecord {
+  id: string;
+  workspaceId: string;
+  name: string | null;
+  /** The first characters of the key, to tell keys apart in listings. */
+  prefix: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
 export interface Store {
   readonly kind: "sqlite" | "mongodb";
 
@@ -192,6 +202,15 @@ export interface Store {
 
   /** Re-evaluates every segment from scratch and compares with stored membership and counts. */
   verify(): Promise<VerifyReport>;
+
+  createApiKey(input: { workspaceId: string; name: string | null; prefix: string; hash: string }, now: number): Promise<ApiKeyRecord>;
+  /** Revokes by id or prefix; null when no such key. */
+  revokeApiKey(idOrPrefix: string, now: number): Promise<ApiKeyRecord | null>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  findApiKey(hash: string): Promise<ApiKeyRecord | null>;
+  /** The keys among these ids that are still active. */
+  activeApiKeyIds(ids: readonly string[]): Promise<string[]>;
+  countActiveApiKeys(): Promise<number>;
 
   /** A value that changes whenever any process commits to the store (cheap to poll). */
   changeToken(): Promise<string>;

@@ -35,7 +35,8 @@ export class ContactInput {
 }
 
 @InputType("ContactPatchInput", {
-  description: "Only the fields given change; null clears a field. In attributes, keys given change and a key set to null is cleared; other keys stay.",
+  description:
+    "Only the fields given change; null clears a field. In attributes, keys given change, a key set to null is cleared and other keys stay; attributes: null clears them all.",
 })
 export class ContactPatchInput {
   @Field(() => String, { nullable: true })

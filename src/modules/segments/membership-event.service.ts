@@ -1,7 +1,7 @@
 import { decodeIntCursor, encodeCursor } from "../../common/cursor";
 import { badInput, cursorExpired, notFound } from "../../common/errors";
 import { fromGlobalId } from "../../common/ids";
-import { membershipStream } from "../../engine/subscription";
+import { MembershipStream } from "../../engine/subscription";
 import type { Context } from "../../graphql/context";
 import type { ServiceDeps } from "../../services";
 import type { EventFilter, MembershipEvent } from "../../stores/port";
@@ -26,14 +26,6 @@ export class MembershipEventService {
     return this.replays;
   }
 
-  private async *tracked(stream: AsyncGenerator<MembershipEvent>): AsyncGenerator<MembershipEvent> {
-    this.active++;
-    try {
-      yield* stream;
-    } finally {
-      this.active--;
-    }
-  }
 
   /** The log's current position: subscribing after it receives every later change. */
   async currentCursor(): Promise<string> {
@@ -45,7 +37,7 @@ export class MembershipEventService {
   async subscribe(
     ctx: Context,
     args: { segmentId?: string | null; listId?: string | null; after?: string | null },
-  ): Promise<AsyncGenerator<MembershipEvent>> {
+  ): Promise<AsyncIterableIterator<MembershipEvent>> {
     const { segmentId, listId, after } = args;
     if ((segmentId == null) === (listId == null)) {
       throw badInput("give exactly one of segmentId and listId", { argument: segmentId == null ? "segmentId" : "listId" });
@@ -72,6 +64,12 @@ export class MembershipEventService {
       const latest = Math.max(feed.latestSeq, (await store.engineStatus()).latestEvent);
       if (from > latest) throw badInput("this cursor is ahead of the event log", { argument: "after" });
     }
-    return this.tracked(membershipStream(feed, store, { after: from, filter, onReplayFromStore: () => this.replays++ }));
+    this.active++;
+    return new MembershipStream(feed, store, {
+      after: from,
+      filter,
+      onReplayFromStore: () => this.replays++,
+      onClose: () => this.active--,
+    });
   }
 }

@@ -30,10 +30,15 @@ const TEXT_COLUMNS: Record<string, string> = {
 
 /** The SQL expression for a stored field of contact alias `c` (not for age). */
 export function fieldColumn(field: FieldRef, alias = "c"): { sql: string; params: unknown[] } {
-  if (field.source === "attribute") return { sql: `json_extract(${alias}.attributes_n, ?)`, params: [`$.${field.name}`] };
+  if (field.source === "attribute") return { sql: asDouble(field, `json_extract(${alias}.attributes_n, ?)`), params: [`$.${field.name}`] };
   const column = TEXT_COLUMNS[field.name];
   if (!column) throw new Error(`no column for ${field.path}`);
   return { sql: `${alias}.${column}`, params: [] };
+}
+
+/** NUMBER values compare as doubles, like JS: JSON text of a double past 2^53 reads back as a different integer. */
+function asDouble(field: FieldRef, sql: string): string {
+  return sql;
 }
 
 function sqlValue(value: Scalar): unknown {
@@ -90,17 +95,18 @@ function compileLeaf(leaf: Leaf, at: EvalTime, alias: string, params: unknown[])
       return `(${col} IS NOT NULL)`;
     case "in":
       if (test.values.length === 1) return withColumn(`${col} = ?`, sqlValue(test.values[0]!));
-      return withColumn(`${col} IN (SELECT value FROM json_each(?))`, JSON.stringify(test.values.map(sqlValue)));
+      return withColumn(`${col} IN (SELECT ${asDouble(leaf.field, "value")} FROM json_each(?))`, JSON.stringify(test.values.map(sqlValue)));
     case "contains":
       return withColumn(`instr(${col}, ?) > 0`, test.value);
+    // As UTF-8 bytes: on text, SQLite's length() and substr() stop at a NUL character.
     case "startsWith":
       params.push(...column.params);
       params.push(test.value, test.value);
-      return `IFNULL(substr(${col}, 1, length(?)) = ?, 0)`;
+      return `IFNULL(substr(CAST(${col} AS BLOB), 1, length(CAST(? AS BLOB))) = CAST(? AS BLOB), 0)`;
     case "endsWith":
       params.push(...column.params);
       params.push(test.value, test.value);
-      return `IFNULL(substr(${col}, -length(?)) = ?, 0)`;
+      return `IFNULL(substr(CAST(${col} AS BLOB), -length(CAST(? AS BLOB))) = CAST(? AS BLOB), 0)`;
     case "gt":
       return withColumn(`${col} > ?`, sqlValue(test.value));
     case "gte":

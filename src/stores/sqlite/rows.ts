@@ -1,7 +1,7 @@
 /** Row shapes of the SQLite schema and their mapping to port records. */
 import type { ContactFacts, CustomFieldDef, FieldCatalog, StoredCondition } from "../../conditions";
 import { type ContactData, factsOf } from "../../domain/contacts";
-import type { ContactRecord, ListRecord, MembershipEvent, SegmentRecord } from "../port";
+import type { ApiKeyRecord, ContactRecord, ListRecord, MembershipEvent, SegmentRecord } from "../port";
 
 export interface ListRow {
   id: number;
@@ -159,5 +159,26 @@ export function eventFromRow(row: EventRow): MembershipEvent {
     reason: row.reason,
     memberCount: row.member_count,
     occurredAt: row.occurred_at,
+  };
+}
+
+export interface ApiKeyRow {
+  id: number;
+  workspace_id: string;
+  name: string | null;
+  prefix: string;
+  hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export function apiKeyFromRow(row: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: String(row.id),
+    workspaceId: row.workspace_id,
+    name: row.name,
+    prefix: row.prefix,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
   };
 }

@@ -103,6 +103,17 @@ const MIGRATIONS: string[] = [
 
   CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);
 
+  -- API keys are stored only as SHA-256 hashes; the prefix identifies a key to people.
+  CREATE TABLE api_keys (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id TEXT NOT NULL,
+    name TEXT,
+    prefix TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  );
+
   INSERT INTO meta (key, value) VALUES ('pruned_through', '0');
   -- Seed the sequences so "latest" reads work before the first row.
   INSERT INTO sqlite_sequence (name, seq) VALUES ('changes', 0), ('events', 0);

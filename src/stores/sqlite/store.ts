@@ -4,6 +4,7 @@ import { conflict, notFound } from "../../common/errors";
 import { applyPatch, type ContactPatch } from "../../domain/contacts";
 import { SegmentCompiler } from "../../engine/membership";
 import type {
+  ApiKeyRecord,
   ContactQuery,
   ContactRecord,
   EngineStatus,
@@ -25,6 +26,8 @@ import { compileSql } from "./condition-sql";
 import { idArray, openDatabase, type OpenOptions, rowId, StatementCache } from "./database";
 import { SqliteEngine } from "./engine-step";
 import {
+  type ApiKeyRow,
+  apiKeyFromRow,
   CONTACT_WRITE_COLUMNS,
   type ContactRow,
   contactDataFromRow,
@@ -429,6 +432,39 @@ export class SqliteStore implements Store {
 
   async verify(): Promise<VerifyReport> {
     return verifyDatabase(this.db, this.compiler);
+  }
+
+  // API keys
+
+  async createApiKey(input: { workspaceId: string; name: string | null; prefix: string; hash: string }, now: number): Promise<ApiKeyRecord> {
+    const row = this.q
+      .get("INSERT INTO api_keys (workspace_id, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *")
+      .get(input.workspaceId, input.name, input.prefix, input.hash, now) as ApiKeyRow;
+    return apiKeyFromRow(row);
+  }
+
+  async revokeApiKey(idOrPrefix: string, now: number): Promise<ApiKeyRecord | null> {
+    const row = this.q
+      .get("UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? OR prefix = ? RETURNING *")
+      .get(now, rowId(idOrPrefix), idOrPrefix) as ApiKeyRow | undefined;
+    return row ? apiKeyFromRow(row) : null;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return (this.q.get("SELECT * FROM api_keys ORDER BY id").all() as ApiKeyRow[]).map(apiKeyFromRow);
+  }
+
+  async findApiKey(hash: string): Promise<ApiKeyRecord | null> {
+    const row = this.q.get("SELECT * FROM api_keys WHERE hash = ?").get(hash) as ApiKeyRow | undefined;
+    return row ? apiKeyFromRow(row) : null;
+  }
+
+  async activeApiKeyIds(ids: readonly string[]): Promise<string[]> {
+    return (this.q.pluck("SELECT id FROM api_keys WHERE revoked_at IS NULL AND id IN (SELECT value FROM json_each(?))").all(idArray(ids)) as number[]).map(String);
+  }
+
+  async countActiveApiKeys(): Promise<number> {
+    return this.q.pluck("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL").get() as number;
   }
 
   async changeToken(): Promise<string> {
