@@ -17,7 +17,7 @@ import type { ContactInputShape } from "../src/domain/contacts";
 import { findList } from "../src/modules/lists/list.service";
 import { createContext } from "../src/graphql/context";
 import { createLogger } from "../src/logger";
-import { DEFAULT_WORKSPACE } from "../src/server";
+import { OPEN_WORKSPACE } from "../src/security/api-keys";
 
 /** A CSV row as a contact; custom-field cells are read as their declared type. */
 function fromCsvRow(row: Record<string, string>, catalog: FieldCatalog): ContactInputShape {
@@ -50,7 +50,7 @@ async function* records(file: string, catalog: FieldCatalog): AsyncGenerator<Con
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { list: { type: "string" }, upsert: { type: "boolean", default: false }, batch: { type: "string", default: "5000" }, workspace: { type: "string", default: DEFAULT_WORKSPACE } },
+    options: { list: { type: "string" }, upsert: { type: "boolean", default: false }, batch: { type: "string", default: "5000" }, workspace: { type: "string", default: OPEN_WORKSPACE } },
   });
   const file = positionals[0];
   if (!values.list || !file) {

@@ -22,6 +22,23 @@ export interface Config {
   /** Largest request body, in bytes. */
   maxBodyBytes: number;
   introspection: boolean;
+  limits: {
+    maxTokens: number;
+    maxDepth: number;
+    maxAliases: number;
+    maxDirectives: number;
+    maxCost: number;
+    ratePerSecond: number;
+    maxConnectionsPerKey: number;
+    maxSubscriptionsPerConnection: number;
+  };
+  /** Time between turning unready on SIGTERM and draining (for load balancers to notice). */
+  shutdownDelayMs: number;
+}
+
+/** Whether a bind address only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 export class ConfigError extends Error {
@@ -51,10 +68,10 @@ export function loadConfig(env: Env = process.env): Config {
     }
     return parsed;
   };
-  const duration = (name: string, fallback: string): number => {
+  const duration = (name: string, fallback: string, allowZero = false): number => {
     const raw = value(name) ?? fallback;
     const parsed = /^\d+$/.test(raw) ? Number(raw) : (ms(raw as ms.StringValue) as number | undefined);
-    if (parsed === undefined || !Number.isFinite(parsed) || parsed <= 0) {
+    if (parsed === undefined || !Number.isFinite(parsed) || parsed < 0 || (parsed === 0 && !allowZero)) {
       problems.push(`${name}: expected a duration such as 7d, 12h or 30s (or milliseconds), got "${raw}"`);
       return ms(fallback as ms.StringValue);
     }
@@ -103,6 +120,17 @@ export function loadConfig(env: Env = process.env): Config {
     engineBuildChunk: integer("ENGINE_BUILD_CHUNK", 100_000, 100, 10_000_000),
     maxBodyBytes: bytes("MAX_BODY_SIZE", 8 * 1_048_576),
     introspection: bool("GRAPHQL_INTROSPECTION", !production),
+    limits: {
+      maxTokens: integer("MAX_QUERY_TOKENS", 10_000, 100, 1_000_000),
+      maxDepth: integer("MAX_QUERY_DEPTH", 12, 2, 100),
+      maxAliases: integer("MAX_QUERY_ALIASES", 30, 0, 1_000),
+      maxDirectives: integer("MAX_QUERY_DIRECTIVES", 20, 0, 1_000),
+      maxCost: integer("MAX_QUERY_COST", 50_000, 10, 100_000_000),
+      ratePerSecond: integer("RATE_LIMIT_PER_SECOND", 100, 1, 10_000_000),
+      maxConnectionsPerKey: integer("MAX_CONNECTIONS_PER_KEY", 50, 1, 1_000_000),
+      maxSubscriptionsPerConnection: integer("MAX_SUBSCRIPTIONS_PER_CONNECTION", 50, 1, 10_000),
+    },
+    shutdownDelayMs: duration("SHUTDOWN_DELAY", "0", true),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -3,7 +3,7 @@ import "reflect-metadata";
 import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
-import { startServer } from "./server";
+import { StartupRefused, startServer } from "./server";
 
 async function main(): Promise<void> {
   let config;
@@ -18,16 +18,27 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const app = await createApp(config, logger);
-  const server = await startServer(app, { port: config.port, host: config.host });
+  let server;
+  try {
+    server = await startServer(app, { port: config.port, host: config.host });
+  } catch (error) {
+    await app.stop();
+    if (error instanceof StartupRefused) {
+      logger.fatal(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
   logger.info({ url: server.url, store: app.store.kind, sqlitePath: config.sqlitePath }, `segments is serving ${server.url}`);
 
   let stopping = false;
+  const running = server;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "stopping: finishing in-flight requests");
     try {
-      await server.close();
+      await running.close();
       await app.stop();
       logger.info("stopped cleanly");
       process.exit(0);

@@ -5,86 +5,136 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { ApolloServer } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from "@apollo/server/plugin/landingPage/default";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { GraphQLFormattedError } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
 import type { App } from "./app";
+import { DomainError, ErrorCode } from "./common/errors";
+import { isLoopback } from "./config";
 import { type Context, createContext } from "./graphql/context";
-import { formatErrors, formatGraphQLError } from "./graphql/errors";
+import { formatGraphQLError, toGraphQLError } from "./graphql/errors";
+import { attachWebSocketServer } from "./graphql/ws-server";
 import { buildAppSchema } from "./schema";
-
-export const DEFAULT_WORKSPACE = "default";
+import { Authenticator, type Principal } from "./security/api-keys";
+import { checkCost, type OperationLimits, validationRules } from "./security/operation-limits";
+import { OperationRateLimiter } from "./security/rate-limit";
 
 export interface RunningServer {
   url: string;
   wsUrl: string;
   port: number;
   httpServer: http.Server;
-  /** Stops accepting, lets in-flight requests finish, closes sockets (1001). */
+  /** Turns unready, stops accepting, lets in-flight requests finish, closes sockets (1001). */
   close(): Promise<void>;
 }
 
-function jsonError(res: Response, status: number, code: string, message: string): void {
-  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+export class StartupRefused extends Error {}
+
+function jsonError(res: Response, status: number, code: string, message: string, extensions: Record<string, unknown> = {}): void {
+  res.status(status).json({ errors: [{ message, extensions: { ...extensions, code } }] });
 }
 
 export async function startServer(app: App, listen: { port: number; host: string }): Promise<RunningServer> {
   const { config, logger, services } = app;
+  const openModeAllowed = isLoopback(listen.host);
+  const authenticator = new Authenticator(app.store, openModeAllowed);
+  if (await authenticator.isOpen()) {
+    logger.warn(
+      "NO API KEY EXISTS: the API is open to anyone who can reach " +
+        `${listen.host}:${listen.port}. Create a key with \`npm run keys -- create --workspace <name>\` to require keys.`,
+    );
+  } else if (!openModeAllowed && (await app.store.countActiveApiKeys()) === 0) {
+    throw new StartupRefused(
+      `refusing to start: HOST=${listen.host} is not a loopback address and no API key exists. ` +
+        "Create one with `npm run keys -- create --workspace <name>`, or bind to 127.0.0.1.",
+    );
+  }
+
   const schema = buildAppSchema();
+  const limits: OperationLimits = { ...config.limits, introspection: config.introspection };
+  const rateLimiter = new OperationRateLimiter(config.limits.ratePerSecond);
   const expressApp = express();
   expressApp.disable("x-powered-by");
   const httpServer = http.createServer(expressApp);
-  let accepting = true;
+  let ready = true;
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.maxBodyBytes });
-  const wsCleanup = useServer<Record<string, unknown>, { requestId?: string }>(
-    {
-      schema,
-      context: (ctx): Context => {
-        const requestId = randomUUID();
-        ctx.extra.requestId = requestId;
-        return createContext(services, DEFAULT_WORKSPACE, requestId);
-      },
-      onNext: (ctx, _id, _payload, _args, result) => {
-        if (!result.errors) return undefined;
-        const errors = formatErrors(result.errors, {
-          production: config.production,
-          requestId: ctx.extra.requestId,
-          onInternal: (error, requestId) => logger.error({ err: error, requestId }, "internal error"),
-        });
-        return { ...result, errors } as unknown as typeof result;
-      },
-      onError: (ctx, _id, _payload, errors) =>
-        formatErrors(errors, { production: config.production, requestId: ctx.extra.requestId }) as unknown as typeof errors,
+  const ws = attachWebSocketServer({ httpServer, schema, services, config, logger, authenticator, rateLimiter, limits });
+
+  const operationLimits: ApolloServerPlugin<Context> = {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document }) {
+          try {
+            checkCost(schema, document, request.variables, request.operationName ?? undefined, limits);
+          } catch (error) {
+            if (error instanceof DomainError) throw toGraphQLError(error, 400);
+            throw error;
+          }
+        },
+      };
     },
-    wsServer,
-  );
+  };
+  const requestLog: ApolloServerPlugin<Context> = {
+    async requestDidStart({ contextValue }) {
+      const started = performance.now();
+      return {
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) {
+            const original = error.originalError ?? error;
+            if (!(original instanceof DomainError) && !error.extensions?.code) {
+              logger.error({ err: original, requestId: contextValue.requestId }, "internal error");
+            }
+          }
+        },
+        async willSendResponse({ response, operationName }) {
+          const body = response.body;
+          if (body.kind === "single" && body.singleResult.errors) {
+            // Internal errors carry the request id that is also in the log.
+            body.singleResult.errors = body.singleResult.errors.map((error) =>
+              error.extensions?.code === ErrorCode.Internal ? { ...error, extensions: { ...error.extensions, requestId: contextValue.requestId } } : error,
+            );
+          }
+          logger.info(
+            {
+              transport: "http",
+              requestId: contextValue.requestId,
+              operationName,
+              workspace: contextValue.workspaceId,
+              durationMs: Math.round(performance.now() - started),
+              errors: body.kind === "single" ? (body.singleResult.errors?.length ?? 0) : 0,
+            },
+            "operation",
+          );
+        },
+      };
+    },
+  };
 
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: config.introspection,
+    hideSchemaDetailsFromClientErrors: !config.introspection,
     includeStacktraceInErrorResponses: false,
+    parseOptions: { maxTokens: limits.maxTokens },
+    validationRules: validationRules(limits),
     formatError: (formatted: GraphQLFormattedError, error: unknown) =>
-      formatGraphQLError(formatted, error, {
-        production: config.production,
-        onInternal: (err) => logger.error({ err }, "internal error"),
-      }),
+      formatGraphQLError(formatted, error, { production: config.production, hideSuggestions: !config.introspection }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
         async serverWillStart() {
           return {
             async drainServer() {
-              await wsCleanup.dispose();
+              await ws.dispose();
             },
           };
         },
       },
+      operationLimits,
+      requestLog,
       config.production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     ],
   });
@@ -94,24 +144,45 @@ export async function startServer(app: App, listen: { port: number; host: string
     res.json({ status: "ok" });
   });
   expressApp.get("/readyz", async (_req, res) => {
+    if (!ready) return void res.status(503).json({ status: "shutting down" });
     try {
       const lag = await app.engine.lag();
-      const ready = accepting && lag.pendingChanges < 10_000;
-      res.status(ready ? 200 : 503).json({ status: ready ? "ready" : accepting ? "catching up" : "shutting down", engine: lag });
+      const caughtUp = lag.pendingChanges < 10_000;
+      res.status(caughtUp ? 200 : 503).json({ status: caughtUp ? "ready" : "catching up", engine: lag });
     } catch (error) {
       logger.error({ err: error }, "readiness check failed");
       res.status(503).json({ status: "store unreachable" });
     }
   });
 
+  const authenticate = async (req: Request, res: Response, next: NextFunction) => {
+    // The IDE page itself needs no key; the operations it sends do.
+    if (req.method === "GET" && Object.keys(req.query).length === 0 && req.accepts(["text/html", "application/json"]) === "text/html") return next();
+    const outcome = await authenticator.authenticate(req.headers.authorization);
+    if (!outcome.ok) {
+      res.setHeader("WWW-Authenticate", 'Bearer realm="segments"');
+      return jsonError(res, 401, ErrorCode.Unauthenticated, outcome.message);
+    }
+    res.locals.principal = outcome.principal;
+    const wait = await rateLimiter.take(outcome.principal.keyId ?? "open");
+    if (wait !== null) {
+      res.setHeader("Retry-After", String(Math.ceil(wait / 1000)));
+      return jsonError(res, 429, ErrorCode.RateLimited, `rate limit reached; retry in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
+    }
+    next();
+  };
+
   expressApp.use(
     "/graphql",
+    (req, res, next) => void authenticate(req, res, next).catch(next),
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        const requestId = typeof req.headers["x-request-id"] === "string" ? req.headers["x-request-id"].slice(0, 100) : randomUUID();
+        const header = req.headers["x-request-id"];
+        const requestId = typeof header === "string" && /^[\w.-]{1,100}$/.test(header) ? header : randomUUID();
         res.setHeader("x-request-id", requestId);
-        return createContext(services, DEFAULT_WORKSPACE, requestId);
+        const principal = res.locals.principal as Principal | undefined;
+        return createContext(services, principal?.workspaceId ?? "", requestId);
       },
     }),
   );
@@ -122,8 +193,9 @@ export async function startServer(app: App, listen: { port: number; host: string
     if (error.type === "entity.parse.failed") return jsonError(res, 400, "BAD_REQUEST", "the request body is not valid JSON");
     if (error.status && error.status >= 400 && error.status < 500) return jsonError(res, error.status, "BAD_REQUEST", error.message ?? "bad request");
     logger.error({ err: error }, "unhandled HTTP error");
-    jsonError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error");
+    jsonError(res, 500, ErrorCode.Internal, "Internal server error");
   });
+  expressApp.use((_req: Request, res: Response) => jsonError(res, 404, "NOT_FOUND", "no such path; the API is at /graphql"));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
@@ -137,7 +209,8 @@ export async function startServer(app: App, listen: { port: number; host: string
     port: address.port,
     httpServer,
     async close() {
-      accepting = false;
+      ready = false;
+      if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       await apollo.stop();
     },
   };

@@ -10,6 +10,7 @@ export enum ErrorCode {
   Unauthenticated = "UNAUTHENTICATED",
   Forbidden = "FORBIDDEN",
   RateLimited = "RATE_LIMITED",
+  QueryTooComplex = "QUERY_TOO_COMPLEX",
   Unavailable = "SERVICE_UNAVAILABLE",
   Internal = "INTERNAL_SERVER_ERROR",
 }

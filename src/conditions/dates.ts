@@ -95,15 +95,16 @@ function shiftMonths(ms: number, months: number): number {
   const index = date.getUTCFullYear() * 12 + date.getUTCMonth() + months;
   const year = Math.floor(index / 12);
   const month = index - year * 12;
-  const day = Math.min(date.getUTCDate(), daysInMonth(year, month));
-  return utcMs(year, month, day, ms - utcMs(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+  // A day the target month lacks maps to its last instant, so a later instant never maps earlier.
+  if (date.getUTCDate() > daysInMonth(year, month)) return utcMs(year, month + 1, 1) - 1;
+  return utcMs(year, month, date.getUTCDate(), ms - utcMs(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
 }
 
 function monthsOf(duration: Duration): number {
   return duration.unit === "YEARS" ? duration.amount * 12 : duration.amount;
 }
 
-/** now − duration. Calendar units clamp the day (Mar 31 − 1 month = Feb 28/29). */
+/** now − duration. Calendar units clamp the day (Mar 31 10:00 − 1 month = Feb 28/29 23:59:59.999). */
 export function subtractDuration(now: number, duration: Duration): number {
   const fixed = FIXED_UNIT_MS[duration.unit];
   return fixed !== undefined ? now - duration.amount * fixed : shiftMonths(now, -monthsOf(duration));

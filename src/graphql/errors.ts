@@ -8,12 +8,15 @@ import { DomainError, ErrorCode } from "../common/errors";
 
 export interface ErrorFormatting {
   production: boolean;
+  /** Drop "Did you mean …?" hints, which reveal the schema when introspection is off. */
+  hideSuggestions?: boolean;
   requestId?: string;
   /** Called once for each internal error, with the original error. */
   onInternal?: (error: unknown, requestId: string | undefined) => void;
 }
 
-const PUBLIC_GRAPHQL_CODES = new Set([
+const PUBLIC_GRAPHQL_CODES = new Set<string>([
+  ...Object.values(ErrorCode).filter((code) => code !== ErrorCode.Internal),
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",
   "BAD_USER_INPUT",
@@ -40,7 +43,20 @@ function isRequestError(error: unknown): error is GraphQLError {
   );
 }
 
+/** The GraphQLError for a domain error raised outside a resolver (limits, authentication). */
+export function toGraphQLError(error: DomainError, httpStatus?: number): GraphQLError {
+  return new GraphQLError(error.message, {
+    originalError: error,
+    extensions: { ...error.details, code: error.code, ...(httpStatus ? { http: { status: httpStatus } } : {}) },
+  });
+}
+
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown, options: ErrorFormatting): GraphQLFormattedError {
+  const shown = formatWithoutHints(formatted, error, options);
+  return options.hideSuggestions ? { ...shown, message: shown.message.replace(/ ?Did you mean .*\?$/, "") } : shown;
+}
+
+function formatWithoutHints(formatted: GraphQLFormattedError, error: unknown, options: ErrorFormatting): GraphQLFormattedError {
   const original = originalOf(error);
   const { locations, path } = formatted;
   const base = { ...(locations ? { locations } : {}), ...(path ? { path } : {}) };

@@ -17,8 +17,23 @@ import { startTestServer, stopAll, type TestServer } from "../support/harness";
 
 afterAll(stopAll);
 
-/** What the membership engine calls on its own (lease, polling, steps, event feed): not request work. */
-const BACKGROUND = new Set(["acquireLease", "releaseLease", "engineStep", "engineStatus", "changeToken", "eventsAfter", "prunedThrough", "prune"]);
+/**
+ * Not field loading: what the membership engine calls on its own (lease, polling, steps, event
+ * feed), and the once-per-request authentication.
+ */
+const BACKGROUND = new Set([
+  "acquireLease",
+  "releaseLease",
+  "engineStep",
+  "engineStatus",
+  "changeToken",
+  "eventsAfter",
+  "prunedThrough",
+  "prune",
+  "countActiveApiKeys",
+  "findApiKey",
+  "activeApiKeyIds",
+]);
 
 /** Replaces every method of the store object with a counting wrapper around the real one. */
 function countCalls(store: Store) {

@@ -42,7 +42,8 @@ export interface StartOptions extends AppOptions {
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
   const dir = options.dbPath ? join(options.dbPath, "..") : tempDir();
   const dbPath = options.dbPath ?? join(dir, "segments.db");
-  const config = loadConfig({ SQLITE_PATH: dbPath, LOG_LEVEL: "silent", NODE_ENV: "test", ...options.env });
+  // Tests make many calls in a burst; the rate-limit tests set their own limit.
+  const config = loadConfig({ SQLITE_PATH: dbPath, LOG_LEVEL: "silent", NODE_ENV: "test", RATE_LIMIT_PER_SECOND: "1000000", ...options.env });
   const app = await createApp(config, createLogger(config.logLevel), options);
   const server = await startServer(app, { port: 0, host: "127.0.0.1" });
   const sockets: SubscriptionClient[] = [];

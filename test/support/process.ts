@@ -24,7 +24,7 @@ const children = new Set<ChildProcess>();
 export function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, ["-r", "@swc-node/register", "src/main.ts"], {
     cwd: root,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", NODE_ENV: "test", ...env },
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", NODE_ENV: "test", RATE_LIMIT_PER_SECOND: "1000000", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.add(child);

@@ -38,7 +38,7 @@ export function fieldColumn(field: FieldRef, alias = "c"): { sql: string; params
 
 /** NUMBER values compare as doubles, like JS: JSON text of a double past 2^53 reads back as a different integer. */
 function asDouble(field: FieldRef, sql: string): string {
-  return sql;
+  return field.type === "NUMBER" ? `CAST(${sql} AS REAL)` : sql;
 }
 
 function sqlValue(value: Scalar): unknown {

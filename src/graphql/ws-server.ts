@@ -1,0 +1,154 @@
+/**
+ * graphql-ws on the shared http.Server. graphql-ws runs outside Apollo, so every protection is
+ * wired here again: authentication at connection_init, connection and subscription caps, rate
+ * limits, token/depth/alias/cost limits, error masking, logging, and closing the sockets of
+ * revoked keys.
+ */
+import { randomUUID } from "node:crypto";
+import type http from "node:http";
+import { type ExecutionArgs, GraphQLError, type GraphQLSchema, parse, specifiedRules, validate } from "graphql";
+import { CloseCode } from "graphql-ws";
+import { useServer } from "graphql-ws/use/ws";
+import { type WebSocket, WebSocketServer } from "ws";
+import { DomainError, ErrorCode } from "../common/errors";
+import type { Config } from "../config";
+import type { Logger } from "../logger";
+import type { Authenticator, Principal } from "../security/api-keys";
+import { checkCost, type OperationLimits, validationRules } from "../security/operation-limits";
+import type { OperationRateLimiter } from "../security/rate-limit";
+import type { Services } from "../services";
+import { type Context, createContext } from "./context";
+import { formatErrors, toGraphQLError } from "./errors";
+
+/** Close codes beyond graphql-ws's own. */
+export const CLOSE_TOO_MANY_CONNECTIONS = 4429;
+export const CLOSE_KEY_REVOKED = CloseCode.Forbidden;
+
+type Extra = {
+  socket: WebSocket;
+  request: http.IncomingMessage;
+  principal?: Principal;
+  /** The key its connection is counted against. */
+  connectionKey?: string;
+};
+
+export interface WebSocketDeps {
+  httpServer: http.Server;
+  schema: GraphQLSchema;
+  services: Services;
+  config: Config;
+  logger: Logger;
+  authenticator: Authenticator;
+  rateLimiter: OperationRateLimiter;
+  limits: OperationLimits;
+}
+
+export function attachWebSocketServer(deps: WebSocketDeps): { dispose(): Promise<void> } {
+  const { httpServer, schema, services, config, logger, authenticator, rateLimiter, limits } = deps;
+  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.maxBodyBytes });
+  const rules = [...specifiedRules, ...validationRules(limits)];
+  const connectionsPerKey = new Map<string, number>();
+  const principals = new Map<WebSocket, Principal>();
+  const formatting = (requestId?: string) => ({
+    production: config.production,
+    hideSuggestions: !config.introspection,
+    requestId,
+    onInternal: (error: unknown, id: string | undefined) => logger.error({ err: error, requestId: id }, "internal error"),
+  });
+  const refuse = (error: DomainError) => [toGraphQLError(error)];
+
+  const server = useServer<Record<string, unknown> | undefined, Extra>(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        const outcome = await authenticator.authenticate(ctx.connectionParams?.authorization);
+        if (!outcome.ok) {
+          logger.info({ transport: "ws" }, `connection refused: ${outcome.message}`);
+          return false; // closes with 4403 Forbidden
+        }
+        const key = outcome.principal.keyId ?? "open";
+        const open = connectionsPerKey.get(key) ?? 0;
+        if (open >= config.limits.maxConnectionsPerKey) {
+          ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, "Too many connections for this API key");
+          return false;
+        }
+        connectionsPerKey.set(key, open + 1);
+        ctx.extra.connectionKey = key;
+        ctx.extra.principal = outcome.principal;
+        principals.set(ctx.extra.socket, outcome.principal);
+        return true;
+      },
+      onClose: (ctx) => {
+        principals.delete(ctx.extra.socket);
+        const key = ctx.extra.connectionKey;
+        if (key === undefined) return;
+        const open = (connectionsPerKey.get(key) ?? 1) - 1;
+        if (open <= 0) connectionsPerKey.delete(key);
+        else connectionsPerKey.set(key, open);
+      },
+      onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+        const principal = ctx.extra.principal!;
+        const wait = await rateLimiter.take(principal.keyId ?? "open");
+        if (wait !== null) {
+          return refuse(new DomainError(ErrorCode.RateLimited, `rate limit reached; retry in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait }));
+        }
+        if (Object.keys(ctx.subscriptions).length > config.limits.maxSubscriptionsPerConnection) {
+          return refuse(
+            new DomainError(ErrorCode.RateLimited, `at most ${config.limits.maxSubscriptionsPerConnection} operations at once per connection`),
+          );
+        }
+        let document;
+        try {
+          document = parse(payload.query, { maxTokens: limits.maxTokens });
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+        }
+        const errors = validate(schema, document, rules);
+        if (errors.length > 0) return errors;
+        try {
+          checkCost(schema, document, payload.variables ?? undefined, payload.operationName ?? undefined, limits);
+        } catch (error) {
+          if (error instanceof DomainError) return refuse(error);
+          throw error;
+        }
+        const requestId = randomUUID();
+        const contextValue: Context = createContext(services, principal.workspaceId, requestId);
+        return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue };
+      },
+      onOperation: (_ctx, _id, payload, args) => {
+        const context = args.contextValue as Context;
+        logger.info({ transport: "ws", requestId: context.requestId, operationName: payload.operationName, workspace: context.workspaceId }, "operation");
+        return undefined;
+      },
+      onNext: (_ctx, _id, _payload, args, result) => {
+        if (!result.errors) return undefined;
+        const errors = formatErrors(result.errors, formatting((args.contextValue as Context).requestId));
+        return { ...result, errors } as unknown as typeof result;
+      },
+      onError: (_ctx, _id, _payload, errors) => formatErrors(errors, formatting()) as unknown as typeof errors,
+    },
+    wsServer,
+  );
+
+  // A revoked key loses its open sockets within a second.
+  const watcher = setInterval(async () => {
+    const keyed = [...principals].filter(([, principal]) => principal.keyId !== null);
+    if (keyed.length === 0) return;
+    try {
+      const active = new Set(await services.store.activeApiKeyIds([...new Set(keyed.map(([, p]) => p.keyId!))]));
+      for (const [socket, principal] of keyed) {
+        if (!active.has(principal.keyId!)) socket.close(CLOSE_KEY_REVOKED, "API key revoked");
+      }
+    } catch (error) {
+      logger.error({ err: error }, "checking API keys of open connections failed");
+    }
+  }, 1_000);
+  watcher.unref();
+
+  return {
+    async dispose() {
+      clearInterval(watcher);
+      await server.dispose();
+    },
+  };
+}

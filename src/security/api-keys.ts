@@ -1,0 +1,61 @@
+/**
+ * API keys: random secrets shown once, stored only as SHA-256 hashes (a fast hash suffices for
+ * 256-bit random keys), each bound to one workspace.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { ApiKeyRecord, Store } from "../stores/port";
+
+export const OPEN_WORKSPACE = "default";
+
+export function hashApiKey(key: string): string {
+  return createHash("sha256").update(key, "utf8").digest("hex");
+}
+
+export function generateApiKey(): { key: string; prefix: string; hash: string } {
+  const key = `sk_${randomBytes(32).toString("base64url")}`;
+  return { key, prefix: key.slice(0, 11), hash: hashApiKey(key) };
+}
+
+export type Principal = { workspaceId: string; keyId: string | null };
+
+export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; message: string };
+
+/** "Bearer <key>" (HTTP header or graphql-ws connectionParams.authorization), or the bare key. */
+function tokenOf(authorization: unknown): string | null {
+  if (typeof authorization !== "string") return null;
+  const match = /^\s*(?:bearer\s+)?(\S+)\s*$/i.exec(authorization);
+  return match ? match[1]! : null;
+}
+
+export class Authenticator {
+  private activeKeys = { count: 0, readAt: Number.NEGATIVE_INFINITY };
+
+  constructor(
+    private readonly store: Store,
+    /** Whether requests without a key are served while no key exists (loopback only). */
+    private readonly openModeAllowed: boolean,
+  ) {}
+
+  /** Whether any key exists; read at most once a second. */
+  private async keysExist(): Promise<boolean> {
+    const now = Date.now();
+    if (now - this.activeKeys.readAt > 1_000) this.activeKeys = { count: await this.store.countActiveApiKeys(), readAt: now };
+    return this.activeKeys.count > 0;
+  }
+
+  /** True while the service runs open (no key exists and the bind address is loopback). */
+  async isOpen(): Promise<boolean> {
+    return this.openModeAllowed && !(await this.keysExist());
+  }
+
+  async authenticate(authorization: unknown): Promise<AuthOutcome> {
+    const token = tokenOf(authorization);
+    if (token === null) {
+      if (await this.isOpen()) return { ok: true, principal: { workspaceId: OPEN_WORKSPACE, keyId: null } };
+      return { ok: false, message: "an API key is required: send Authorization: Bearer <key>" };
+    }
+    const key: ApiKeyRecord | null = await this.store.findApiKey(hashApiKey(token));
+    if (!key || key.revokedAt !== null) return { ok: false, message: "this API key is not valid or has been revoked" };
+    return { ok: true, principal: { workspaceId: key.workspaceId, keyId: key.id } };
+  }
+}
