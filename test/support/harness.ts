@@ -37,6 +37,10 @@ export interface StartOptions extends AppOptions {
   /** Reuse a database file (a restart); a fresh one otherwise. */
   dbPath?: string;
   env?: Record<string, string>;
+  /** The address to bind (default 127.0.0.1). */
+  host?: string;
+  /** Collects the server's log lines (parsed JSON) here; the level comes from env LOG_LEVEL (default info when given). */
+  logs?: Record<string, unknown>[];
 }
 
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
@@ -44,8 +48,17 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
   const dbPath = options.dbPath ?? join(dir, "segments.db");
   // Tests make many calls in a burst; the rate-limit tests set their own limit.
   const config = loadConfig({ SQLITE_PATH: dbPath, LOG_LEVEL: "silent", NODE_ENV: "test", RATE_LIMIT_PER_SECOND: "1000000", ...options.env });
-  const app = await createApp(config, createLogger(config.logLevel), options);
-  const server = await startServer(app, { port: 0, host: "127.0.0.1" });
+  const logger = options.logs
+    ? createLogger(options.env?.LOG_LEVEL ?? "info", { write: (line: string) => void options.logs!.push(JSON.parse(line)) })
+    : createLogger(config.logLevel);
+  const app = await createApp(config, logger, options);
+  let server: RunningServer;
+  try {
+    server = await startServer(app, { port: 0, host: options.host ?? "127.0.0.1" });
+  } catch (error) {
+    await app.stop();
+    throw error;
+  }
   const sockets: SubscriptionClient[] = [];
   let stopped = false;
   const stop = async () => {
