@@ -139,11 +139,17 @@ function compileLeaf(leaf: Leaf): Predicate {
       const within = test.op === "withinLast";
       if (leaf.field.type === "DATE") {
         // A date counts as its first instant, so compare it with the UTC dates of the bounds.
+        let lastNow = Number.NaN;
+        let [pastDate, today] = ["", ""];
         return (facts, at) => {
           const value = get(facts, at) as string | null;
           if (value === null) return false;
-          const past = value <= dateOf(threshold(at.now));
-          return within ? !past && value <= dateOf(at.now) : past;
+          if (at.now !== lastNow) {
+            lastNow = at.now;
+            [pastDate, today] = [dateOf(threshold(at.now)), dateOf(at.now)];
+          }
+          const past = value <= pastDate;
+          return within ? !past && value <= today : past;
         };
       }
       return (facts, at) => {

@@ -31,6 +31,19 @@ function reader(field: FieldRef): (facts: ContactFacts) => string | number | nul
   return (facts) => get(facts, noTime) as string | number | null;
 }
 
+/** Remembers a threshold for the last evaluation time asked: one instant serves many contacts. */
+function perInstant<T>(compute: (at: EvalTime) => T): (at: EvalTime) => T {
+  let lastNow = Number.NaN;
+  let last: T;
+  return (at) => {
+    if (at.now !== lastNow) {
+      lastNow = at.now;
+      last = compute(at);
+    }
+    return last;
+  };
+}
+
 /** The time triggers of a condition; empty when it does not depend on the clock. */
 export function timeTriggers(condition: Condition): TimeTrigger[] {
   const triggers: TimeTrigger[] = [];
@@ -64,7 +77,7 @@ function leafTriggers(leaf: Leaf): { key: string; trigger: TimeTrigger }[] {
       trigger: {
         field: BIRTH_DATE,
         read: readBirthDate,
-        threshold: (at) => ageThreshold(at.today, years),
+        threshold: perInstant((at) => ageThreshold(at.today, years)),
         firstInstant: (value) => instantOfAge(value as string, years),
       },
     }));
@@ -86,7 +99,7 @@ function agoTrigger(field: FieldRef, duration: Duration): TimeTrigger {
     return {
       field,
       read,
-      threshold: (at) => dateOf(threshold(at.now)),
+      threshold: perInstant((at) => dateOf(threshold(at.now))),
       firstInstant: (value) => firstInstantAtLeastAgo(midnightOf(value as string), duration),
     };
   }
@@ -97,7 +110,7 @@ function agoTrigger(field: FieldRef, duration: Duration): TimeTrigger {
 function nowTrigger(field: FieldRef): TimeTrigger {
   const read = reader(field);
   if (field.type === "DATE") {
-    return { field, read, threshold: (at) => dateOf(at.now), firstInstant: (value) => midnightOf(value as string) };
+    return { field, read, threshold: perInstant((at) => dateOf(at.now)), firstInstant: (value) => midnightOf(value as string) };
   }
   return { field, read, threshold: (at) => at.now, firstInstant: (value) => value as number };
 }

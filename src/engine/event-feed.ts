@@ -40,6 +40,16 @@ export class EventFeed {
     return this.closed;
   }
 
+  /**
+   * Adds events this process just committed; when they do not follow the last known event
+   * (someone else committed in between), reads the log instead.
+   */
+  publish(events: MembershipEvent[]): Promise<void> {
+    if (this.refreshing || events.length === 0 || events[0]!.seq !== this.latest + 1) return this.refresh();
+    this.append(events);
+    return Promise.resolve();
+  }
+
   /** Reads events committed since the last refresh and wakes waiting subscribers. */
   refresh(): Promise<void> {
     if (this.refreshing) {

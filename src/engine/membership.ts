@@ -66,6 +66,8 @@ export class SegmentCompiler {
 }
 
 export interface PendingEvent {
+  /** Set when the event is written. */
+  seq: number;
   kind: MembershipChange;
   listId: string;
   segmentId: string;
@@ -81,9 +83,13 @@ export interface MembershipWrite {
   member: boolean;
 }
 
-/** What one engine step decided: membership writes and events in order, touched segments. */
+/** What one engine step decided: membership writes, events in order, touched segments. */
 export class StepLog {
-  readonly writes: MembershipWrite[] = [];
+  /**
+   * The membership rows to change, one per (segment, contact): each write flips a membership,
+   * so a second write for the same pair cancels the first.
+   */
+  readonly writes = new Map<string, MembershipWrite>();
   readonly events: PendingEvent[] = [];
   readonly touched = new Set<LiveSegment>();
 
@@ -91,19 +97,25 @@ export class StepLog {
 
   enter(segment: LiveSegment, contactId: string, reason: ChangeReason): void {
     segment.memberCount += 1;
-    this.writes.push({ segmentId: segment.id, contactId, member: true });
+    this.flip({ segmentId: segment.id, contactId, member: true });
     this.record(segment, contactId, "ENTERED", reason);
   }
 
   leave(segment: LiveSegment, contactId: string, reason: ChangeReason): void {
     segment.memberCount -= 1;
-    this.writes.push({ segmentId: segment.id, contactId, member: false });
+    this.flip({ segmentId: segment.id, contactId, member: false });
     this.record(segment, contactId, "LEFT", reason);
+  }
+
+  private flip(write: MembershipWrite): void {
+    const key = `${write.segmentId}:${write.contactId}`;
+    if (this.writes.has(key)) this.writes.delete(key);
+    else this.writes.set(key, write);
   }
 
   /** Empties the log after its writes have been persisted. */
   clear(): void {
-    this.writes.length = 0;
+    this.writes.clear();
     this.events.length = 0;
     this.touched.clear();
   }
@@ -120,6 +132,7 @@ export class StepLog {
     this.touched.add(segment);
     if (segment.silent) return;
     this.events.push({
+      seq: 0,
       kind,
       listId: segment.listId,
       segmentId: segment.id,

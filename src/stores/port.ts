@@ -115,7 +115,8 @@ export interface EngineStepResult {
   /** False when the lease was not held: nothing was done. */
   leader: boolean;
   changes: number;
-  events: number;
+  /** The events this step committed, in order. */
+  events: MembershipEvent[];
   /** True when work remains (more feed, an unfinished build, a due time flip). */
   more: boolean;
   /** The earliest instant a clock-dependent segment can next change, if any. */

@@ -67,3 +67,47 @@ export class StatementCache {
     return statement;
   }
 }
+
+/**
+ * Runs `INSERT INTO table (columns) VALUES (…), (…), …` over items in chunks: one statement per
+ * chunk costs far less than one per row. `columns(item, into, at)` writes an item's values into
+ * the parameter array; `inserted(lastRowid, first, count)` follows each chunk (the rowids of one
+ * statement's rows are consecutive).
+ */
+export function insertMany<T>(
+  q: StatementCache,
+  head: string,
+  width: number,
+  items: readonly T[],
+  columns: (item: T, into: unknown[], at: number) => void,
+  inserted?: (lastRowid: number, first: number, count: number) => void,
+): void {
+  const chunk = Math.max(1, Math.floor(500 / width));
+  const tuple = `(${new Array(width).fill("?").join(", ")})`;
+  const params: unknown[] = new Array(chunk * width);
+  for (let first = 0; first < items.length; first += chunk) {
+    const count = Math.min(chunk, items.length - first);
+    if (count < chunk) params.length = count * width;
+    for (let i = 0; i < count; i++) columns(items[first + i]!, params, i * width);
+    const statement = q.get(`${head} VALUES ${count === chunk ? fullTuples(tuple, chunk) : new Array(count).fill(tuple).join(", ")}`);
+    const result = statement.run(params);
+    inserted?.(Number(result.lastInsertRowid), first, count);
+  }
+}
+
+const tupleCache = new Map<string, string>();
+function fullTuples(tuple: string, count: number): string {
+  const key = `${tuple}*${count}`;
+  let text = tupleCache.get(key);
+  if (text === undefined) tupleCache.set(key, (text = new Array(count).fill(tuple).join(", ")));
+  return text;
+}
+
+/** Runs `DELETE FROM table WHERE (a, b) IN (VALUES …)` over pairs in chunks. */
+export function deletePairs(q: StatementCache, head: string, pairs: readonly [unknown, unknown][]): void {
+  const chunk = 250;
+  for (let start = 0; start < pairs.length; start += chunk) {
+    const part = pairs.slice(start, start + chunk);
+    q.get(`${head} IN (VALUES ${new Array(part.length).fill("(?, ?)").join(", ")})`).run(...part.flat());
+  }
+}

@@ -12,13 +12,15 @@ import {
   nextWake,
   reconcileContact,
   type SegmentCompiler,
+  type MembershipWrite,
+  type PendingEvent,
   type SegmentRow as LiveSegmentRow,
   StepLog,
 } from "../../engine/membership";
-import { type ChangeReason, ENGINE_LEASE, type EngineStepInput, type EngineStepResult } from "../port";
+import { type ChangeReason, ENGINE_LEASE, type EngineStepInput, type EngineStepResult, type MembershipEvent } from "../port";
 import { compileSql, fieldColumn } from "./condition-sql";
-import type { StatementCache } from "./database";
-import { type ContactRow, factsFromRow, type SegmentRow } from "./rows";
+import { deletePairs, insertMany, type StatementCache } from "./database";
+import { type ContactRow, FACT_COLUMNS, factsFromRow, type SegmentRow } from "./rows";
 
 interface ChangeRow {
   seq: number;
@@ -36,7 +38,8 @@ interface ListState {
 
 class StepContext {
   readonly lists = new Map<number, ListState | null>();
-  events = 0;
+  /** Events written by this step, with their sequence numbers. */
+  readonly committed: PendingEvent[] = [];
   constructor(
     readonly at: EvalTime,
     readonly log: StepLog,
@@ -71,7 +74,7 @@ export class SqliteEngine {
       | { holder: string; expires_at: number }
       | undefined;
     if (!lease || lease.holder !== holder || lease.expires_at <= wallNow) {
-      return { leader: false, changes: 0, events: 0, more: false, nextWakeAt: null };
+      return { leader: false, changes: 0, events: [], more: false, nextWakeAt: null };
     }
     const state = this.q.get("SELECT checkpoint, clock FROM engine_state WHERE id = 1").get() as { checkpoint: number; clock: number };
     const clock = Math.max(state.clock, now);
@@ -106,7 +109,7 @@ export class SqliteEngine {
     const { next } = this.q
       .get("SELECT min(next_wake_at) AS next FROM segments WHERE type = 'DYNAMIC' AND status = 'READY'")
       .get() as { next: number | null };
-    return { leader: true, changes: changes.length, events: ctx.events, more: !feedDrained || building, nextWakeAt: next };
+    return { leader: true, changes: changes.length, events: ctx.committed, more: !feedDrained || building, nextWakeAt: next };
   }
 
   private hasBuilding(): boolean {
@@ -132,14 +135,40 @@ export class SqliteEngine {
   /** Persists what the log holds, so SQL that reads memberships sees it. */
   private flush(ctx: StepContext): void {
     const { log } = ctx;
-    const insert = this.q.get("INSERT INTO memberships (segment_id, contact_id) VALUES (?, ?)");
-    const remove = this.q.get("DELETE FROM memberships WHERE segment_id = ? AND contact_id = ?");
-    for (const write of log.writes) (write.member ? insert : remove).run(write.segmentId, write.contactId);
-    const event = this.q.get(
-      "INSERT INTO events (kind, list_id, segment_id, contact_id, reason, member_count, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    const added: MembershipWrite[] = [];
+    const removed: [unknown, unknown][] = [];
+    for (const write of log.writes.values()) {
+      if (write.member) added.push(write);
+      else removed.push([write.segmentId, write.contactId]);
+    }
+    deletePairs(this.q, "DELETE FROM memberships WHERE (segment_id, contact_id)", removed);
+    insertMany(this.q, "INSERT INTO memberships (segment_id, contact_id)", 2, added, (w, into, at) => {
+      into[at] = w.segmentId;
+      into[at + 1] = w.contactId;
+    });
+    const events = log.events;
+    insertMany(
+      this.q,
+      "INSERT INTO events (kind, list_id, segment_id, contact_id, reason, member_count, occurred_at)",
+      7,
+      events,
+      (e, into, at) => {
+        into[at] = e.kind;
+        into[at + 1] = e.listId;
+        into[at + 2] = e.segmentId;
+        into[at + 3] = e.contactId;
+        into[at + 4] = e.reason;
+        into[at + 5] = e.memberCount;
+        into[at + 6] = e.occurredAt;
+      },
+      (lastSeq, first, count) => {
+        for (let i = 0; i < count; i++) {
+          const event = events[first + i]!;
+          event.seq = lastSeq - count + 1 + i;
+          ctx.committed.push(event);
+        }
+      },
     );
-    for (const e of log.events) event.run(e.kind, e.listId, e.segmentId, e.contactId, e.reason, e.memberCount, e.occurredAt);
-    ctx.events += log.events.length;
     const segment = this.q.get("UPDATE segments SET member_count = ?, next_wake_at = ? WHERE id = ?");
     for (const s of log.touched) segment.run(s.memberCount, s.nextWakeAt, s.id);
     log.clear();
@@ -147,7 +176,7 @@ export class SqliteEngine {
 
   private loadContacts(ids: readonly number[]): Map<number, ContactRow> {
     const rows = new Map<number, ContactRow>();
-    const select = this.q.get("SELECT * FROM contacts WHERE id IN (SELECT value FROM json_each(?))");
+    const select = this.q.get(`SELECT ${FACT_COLUMNS} FROM contacts WHERE id IN (SELECT value FROM json_each(?))`);
     for (let i = 0; i < ids.length; i += 5_000) {
       for (const row of select.all(JSON.stringify(ids.slice(i, i + 5_000))) as ContactRow[]) rows.set(row.id, row);
     }

@@ -115,6 +115,10 @@ export function contactFromRow(row: ContactRow): ContactRecord {
   return { id: String(row.id), listId: String(row.list_id), ...contactDataFromRow(row), createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
+/** The columns factsFromRow reads. */
+export const FACT_COLUMNS =
+  "id, list_id, email_n, first_name_n, last_name_n, phone_n, country_n, city_n, gender_n, birth_date, tags_n, attributes_n, created_at, updated_at";
+
 const EMPTY_TAGS: readonly string[] = Object.freeze([]);
 const EMPTY_ATTRIBUTES = Object.freeze({});
 

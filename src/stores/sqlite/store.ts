@@ -23,7 +23,7 @@ import type {
   VerifyReport,
 } from "../port";
 import { compileSql } from "./condition-sql";
-import { idArray, openDatabase, type OpenOptions, rowId, StatementCache } from "./database";
+import { idArray, insertMany, openDatabase, type OpenOptions, rowId, StatementCache } from "./database";
 import { SqliteEngine } from "./engine-step";
 import {
   type ApiKeyRow,
@@ -144,9 +144,9 @@ export class SqliteStore implements Store {
     const listId = rowId(list.id);
     const catalog = catalogOf(list.customFields);
     const insert = this.q.get(INSERT_CONTACT);
-    const change = this.q.get(INSERT_CHANGE);
     return this.db
       .transaction(() => {
+        const changes: unknown[][] = [];
         if (!this.q.get("SELECT 1 FROM lists WHERE id = ?").get(listId)) throw notFound("ContactList", list.id);
         const result: InsertContactsResult = { added: 0, updated: 0, ids: [], conflicts: [] };
         rows.forEach(({ data, patch }, index) => {
@@ -154,7 +154,7 @@ export class SqliteStore implements Store {
           if (inserted.changes === 1) {
             result.added++;
             result.ids.push(String(inserted.lastInsertRowid));
-            change.run("CONTACT_ADDED", listId, inserted.lastInsertRowid, null, null, now);
+            changes.push(["CONTACT_ADDED", listId, inserted.lastInsertRowid, now]);
             return;
           }
           if (!upsert) {
@@ -167,9 +167,12 @@ export class SqliteStore implements Store {
             .get(listId, normalizeText(data.email)) as ContactRow;
           const next = applyPatch(contactDataFromRow(existing), patch);
           this.q.get(UPDATE_CONTACT).run(...contactWriteValues(next, catalog, existing.created_at, now), existing.id);
-          change.run("CONTACT_UPDATED", listId, existing.id, null, null, now);
+          changes.push(["CONTACT_UPDATED", listId, existing.id, now]);
           result.ids.push(String(existing.id));
           result.updated++;
+        });
+        insertMany(this.q, "INSERT INTO changes (kind, list_id, contact_id, created_at)", 4, changes, (change, into, at) => {
+          for (let i = 0; i < 4; i++) into[at + i] = change[i];
         });
         if (result.added > 0) this.q.get("UPDATE lists SET contact_count = contact_count + ? WHERE id = ?").run(result.added, listId);
         return result;
