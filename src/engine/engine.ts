@@ -186,7 +186,7 @@ export class MembershipEngine {
   }
 
   private async step(): Promise<EngineStepResult> {
-    if (this.stopped) return { leader: this.leader, changes: 0, events: [], more: false, nextWakeAt: null };
+    if (this.stopped) return { leader: this.leader, changes: 0, events: [], previousEvent: 0, more: false, nextWakeAt: null };
     const now = this.clock.now();
     const result = await this.store.engineStep({
       holder: this.holder,
@@ -195,7 +195,7 @@ export class MembershipEngine {
       maxChanges: this.options.maxChanges,
       buildChunk: this.options.buildChunk,
     });
-    if (result.events.length > 0) await this.feed.publish(result.events);
+    if (result.events.length > 0) await this.feed.publish(result.events, result.previousEvent);
     if (result.leader && now - this.lastPrune >= this.options.pruneIntervalMs) {
       this.lastPrune = now;
       const pruned = await this.store.prune(now - this.options.retentionMs, now - this.options.changeRetentionMs);

@@ -41,11 +41,11 @@ export class EventFeed {
   }
 
   /**
-   * Adds events this process just committed; when they do not follow the last known event
-   * (someone else committed in between), reads the log instead.
+   * Adds events this process just committed after the event at `previous`; when that is not
+   * the last event known here (someone else committed in between), reads the log instead.
    */
-  publish(events: MembershipEvent[]): Promise<void> {
-    if (this.refreshing || events.length === 0 || events[0]!.seq !== this.latest + 1) return this.refresh();
+  publish(events: MembershipEvent[], previous: number): Promise<void> {
+    if (this.refreshing || events.length === 0 || previous !== this.latest) return this.refresh();
     this.append(events);
     return Promise.resolve();
   }

@@ -10,7 +10,6 @@ import {
   compilePredicate,
   type CustomFieldDef,
   type EvalTime,
-  nextFlip,
   parseCondition,
   type Predicate,
   type StoredCondition,
@@ -115,17 +114,41 @@ export class StepLog {
 
   /** Empties the log after its writes have been persisted. */
   clear(): void {
+    this.upcoming.clear();
     this.writes.clear();
     this.events.length = 0;
     this.touched.clear();
   }
 
-  /** Lowers a segment's next wake-up to include this instant. */
-  wakeAt(segment: LiveSegment, instant: number | null): void {
-    if (instant !== null && (segment.nextWakeAt === null || instant < segment.nextWakeAt)) {
-      segment.nextWakeAt = instant;
-      this.touched.add(segment);
+  /**
+   * Per clock-dependent segment and trigger, the smallest field value above the trigger's
+   * threshold among the contacts evaluated: its first instant is the earliest flip among them
+   * (first instants grow with the value), computed once per step instead of per contact.
+   */
+  private readonly upcoming = new Map<LiveSegment, (string | number | null)[]>();
+
+  /** Notes a contact's values for the segment's next wake-up. */
+  noteUpcoming(segment: LiveSegment, facts: ContactFacts, at: EvalTime): void {
+    let smallest = this.upcoming.get(segment);
+    if (!smallest) this.upcoming.set(segment, (smallest = segment.triggers.map(() => null)));
+    segment.triggers.forEach((trigger, i) => {
+      const value = trigger.read(facts);
+      if (value !== null && value > trigger.threshold(at) && (smallest![i] === null || value < smallest![i]!)) smallest![i] = value;
+    });
+  }
+
+  /** Lowers each noted segment's next wake-up to its contacts' earliest flip. */
+  settleWakes(): void {
+    for (const [segment, smallest] of this.upcoming) {
+      segment.triggers.forEach((trigger, i) => {
+        const instant = smallest[i] === null ? null : trigger.firstInstant(smallest[i]!);
+        if (instant !== null && (segment.nextWakeAt === null || instant < segment.nextWakeAt)) {
+          segment.nextWakeAt = instant;
+          this.touched.add(segment);
+        }
+      });
     }
+    this.upcoming.clear();
   }
 
   private record(segment: LiveSegment, contactId: string, kind: MembershipChange, reason: ChangeReason): void {
@@ -168,7 +191,7 @@ export function reconcileContact(
     const matches = segment.predicate(facts, at);
     if (matches && !member) log.enter(segment, contactId, reason);
     else if (!matches && member) log.leave(segment, contactId, reason);
-    if (segment.triggers.length > 0 && !segment.silent) log.wakeAt(segment, nextFlip(segment.triggers, facts, at));
+    if (segment.triggers.length > 0 && !segment.silent) log.noteUpcoming(segment, facts, at);
   }
 }
 

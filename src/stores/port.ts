@@ -117,6 +117,8 @@ export interface EngineStepResult {
   changes: number;
   /** The events this step committed, in order. */
   events: MembershipEvent[];
+  /** The position of the newest event before this step's (to tell whether others came in between). */
+  previousEvent: number;
   /** True when work remains (more feed, an unfinished build, a due time flip). */
   more: boolean;
   /** The earliest instant a clock-dependent segment can next change, if any. */

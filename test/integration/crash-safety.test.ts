@@ -143,9 +143,9 @@ describe("crash safety", () => {
       const swedes = count("SELECT count(*) FROM contacts WHERE country_n = 'sweden'");
       const norwegians = count("SELECT count(*) FROM contacts WHERE country_n = 'norway'");
       // The segment existed before the import: each Norwegian entered exactly once, as it was added.
-      expect(count("SELECT count(*) FROM events WHERE segment_id = ? AND kind = 'ENTERED' AND reason = 'CONTACT_ADDED'", segmentId)).toBe(norwegians);
+      expect(count("SELECT sum(count) FROM events WHERE segment_id = ? AND kind = 'ENTERED' AND reason = 'CONTACT_ADDED'", segmentId)).toBe(norwegians);
       // The edit published each Swede's entry exactly once.
-      expect(count("SELECT count(*) FROM events WHERE segment_id = ? AND reason = 'SEGMENT_UPDATED'", segmentId)).toBe(swedes);
+      expect(count("SELECT sum(count) FROM events WHERE segment_id = ? AND reason = 'SEGMENT_UPDATED'", segmentId)).toBe(swedes);
       expect(edited.memberCount).toBe(norwegians + swedes);
       expect(afterImport.memberCount).toBe(norwegians);
       conn.close();

@@ -79,8 +79,8 @@ describe("npm run verify", () => {
       (db) =>
         db
           .prepare(
-            `INSERT INTO events (kind, list_id, segment_id, contact_id, reason, member_count, occurred_at)
-             SELECT kind, list_id, segment_id, contact_id, reason, member_count, occurred_at FROM events WHERE kind = 'ENTERED' ORDER BY seq DESC LIMIT 1`,
+            `INSERT INTO events (kind, list_id, segment_id, reason, contacts, count, member_count, occurred_at)
+             SELECT kind, list_id, segment_id, reason, contacts, count, member_count, occurred_at FROM events WHERE kind = 'ENTERED' ORDER BY seq DESC LIMIT 1`,
           )
           .run(),
       /ENTERED twice in a row/,

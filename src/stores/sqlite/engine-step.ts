@@ -20,7 +20,7 @@ import {
 import { type ChangeReason, ENGINE_LEASE, type EngineStepInput, type EngineStepResult, type MembershipEvent } from "../port";
 import { compileSql, fieldColumn } from "./condition-sql";
 import { deletePairs, insertMany, type StatementCache } from "./database";
-import { type ContactRow, FACT_COLUMNS, factsFromRow, type SegmentRow } from "./rows";
+import { type ContactRow, FACT_COLUMNS, factsFromRow, MAX_ROW_EVENTS, ROW_SPAN, type SegmentRow } from "./rows";
 
 interface ChangeRow {
   seq: number;
@@ -40,6 +40,8 @@ class StepContext {
   readonly lists = new Map<number, ListState | null>();
   /** Events written by this step, with their sequence numbers. */
   readonly committed: PendingEvent[] = [];
+  /** The position of the newest event before this step wrote any. */
+  previousEvent = 0;
   constructor(
     readonly at: EvalTime,
     readonly log: StepLog,
@@ -58,6 +60,33 @@ function liveRow(row: SegmentRow): LiveSegmentRow {
   };
 }
 
+/**
+ * Splits a step's events into rows: per segment, in order, runs of the same kind and reason.
+ * The order of one segment's events is kept exactly; segments of one step are independent.
+ */
+function eventRuns(events: readonly PendingEvent[]): PendingEvent[][] {
+  const bySegment = new Map<string, PendingEvent[]>();
+  for (const event of events) {
+    const group = bySegment.get(event.segmentId);
+    if (group) group.push(event);
+    else bySegment.set(event.segmentId, [event]);
+  }
+  const runs: PendingEvent[][] = [];
+  for (const group of bySegment.values()) {
+    let run: PendingEvent[] = [];
+    for (const event of group) {
+      const head = run[0];
+      if (head && (head.kind !== event.kind || head.reason !== event.reason || run.length === MAX_ROW_EVENTS)) {
+        runs.push(run);
+        run = [];
+      }
+      run.push(event);
+    }
+    if (run.length > 0) runs.push(run);
+  }
+  return runs;
+}
+
 export class SqliteEngine {
   constructor(
     private readonly db: Database.Database,
@@ -74,7 +103,7 @@ export class SqliteEngine {
       | { holder: string; expires_at: number }
       | undefined;
     if (!lease || lease.holder !== holder || lease.expires_at <= wallNow) {
-      return { leader: false, changes: 0, events: [], more: false, nextWakeAt: null };
+      return { leader: false, changes: 0, events: [], previousEvent: 0, more: false, nextWakeAt: null };
     }
     const state = this.q.get("SELECT checkpoint, clock FROM engine_state WHERE id = 1").get() as { checkpoint: number; clock: number };
     const clock = Math.max(state.clock, now);
@@ -109,7 +138,14 @@ export class SqliteEngine {
     const { next } = this.q
       .get("SELECT min(next_wake_at) AS next FROM segments WHERE type = 'DYNAMIC' AND status = 'READY'")
       .get() as { next: number | null };
-    return { leader: true, changes: changes.length, events: ctx.committed, more: !feedDrained || building, nextWakeAt: next };
+    return {
+      leader: true,
+      changes: changes.length,
+      events: ctx.committed,
+      previousEvent: ctx.previousEvent,
+      more: !feedDrained || building,
+      nextWakeAt: next,
+    };
   }
 
   private hasBuilding(): boolean {
@@ -135,6 +171,7 @@ export class SqliteEngine {
   /** Persists what the log holds, so SQL that reads memberships sees it. */
   private flush(ctx: StepContext): void {
     const { log } = ctx;
+    log.settleWakes();
     const added: MembershipWrite[] = [];
     const removed: [unknown, unknown][] = [];
     for (const write of log.writes.values()) {
@@ -146,26 +183,34 @@ export class SqliteEngine {
       into[at] = w.segmentId;
       into[at + 1] = w.contactId;
     });
-    const events = log.events;
+    const runs = eventRuns(log.events);
+    if (runs.length > 0 && ctx.committed.length === 0) {
+      const last = this.q.get("SELECT seq, count FROM events ORDER BY seq DESC LIMIT 1").get() as { seq: number; count: number } | undefined;
+      ctx.previousEvent = last ? last.seq * ROW_SPAN + last.count - 1 : 0;
+    }
     insertMany(
       this.q,
-      "INSERT INTO events (kind, list_id, segment_id, contact_id, reason, member_count, occurred_at)",
-      7,
-      events,
-      (e, into, at) => {
-        into[at] = e.kind;
-        into[at + 1] = e.listId;
-        into[at + 2] = e.segmentId;
-        into[at + 3] = e.contactId;
-        into[at + 4] = e.reason;
-        into[at + 5] = e.memberCount;
-        into[at + 6] = e.occurredAt;
+      "INSERT INTO events (kind, list_id, segment_id, reason, contacts, count, member_count, occurred_at)",
+      8,
+      runs,
+      (run, into, at) => {
+        const first = run[0]!;
+        into[at] = first.kind;
+        into[at + 1] = first.listId;
+        into[at + 2] = first.segmentId;
+        into[at + 3] = first.reason;
+        into[at + 4] = run.map((e) => e.contactId).join(",");
+        into[at + 5] = run.length;
+        into[at + 6] = first.memberCount;
+        into[at + 7] = first.occurredAt;
       },
       (lastSeq, first, count) => {
-        for (let i = 0; i < count; i++) {
-          const event = events[first + i]!;
-          event.seq = lastSeq - count + 1 + i;
-          ctx.committed.push(event);
+        for (let r = 0; r < count; r++) {
+          const seq = lastSeq - count + 1 + r;
+          runs[first + r]!.forEach((event, i) => {
+            event.seq = seq * ROW_SPAN + i;
+            ctx.committed.push(event);
+          });
         }
       },
     );

@@ -60,11 +60,17 @@ export interface EventRow {
   kind: MembershipEvent["kind"];
   list_id: number;
   segment_id: number | null;
-  contact_id: number | null;
   reason: MembershipEvent["reason"];
+  contacts: string | null;
+  count: number;
   member_count: number;
   occurred_at: number;
 }
+
+/** Positions per event row: event i of row seq is at seq * ROW_SPAN + i. */
+export const ROW_SPAN = 65_536;
+/** Transitions stored in one row at most (a longer run continues in the next row). */
+export const MAX_ROW_EVENTS = 1_024;
 
 export const CONTACT_WRITE_COLUMNS = [
   "email", "first_name", "last_name", "phone", "country", "city", "gender", "birth_date", "tags", "attributes",
@@ -153,17 +159,25 @@ export function segmentFromRow(row: SegmentRow): SegmentRecord {
   };
 }
 
-export function eventFromRow(row: EventRow): MembershipEvent {
-  return {
-    seq: row.seq,
+/** The events of one row, with their positions. */
+export function eventsFromRow(row: EventRow): MembershipEvent[] {
+  const base = row.seq * ROW_SPAN;
+  const listId = String(row.list_id);
+  const segmentId = row.segment_id === null ? null : String(row.segment_id);
+  if (row.contacts === null) {
+    return [{ seq: base, kind: row.kind, listId, segmentId, contactId: null, reason: row.reason, memberCount: row.member_count, occurredAt: row.occurred_at }];
+  }
+  const step = row.kind === "LEFT" ? -1 : 1;
+  return row.contacts.split(",").map((contactId, i) => ({
+    seq: base + i,
     kind: row.kind,
-    listId: String(row.list_id),
-    segmentId: row.segment_id === null ? null : String(row.segment_id),
-    contactId: row.contact_id === null ? null : String(row.contact_id),
+    listId,
+    segmentId,
+    contactId,
     reason: row.reason,
-    memberCount: row.member_count,
+    memberCount: row.member_count + step * i,
     occurredAt: row.occurred_at,
-  };
+  }));
 }
 
 export interface ApiKeyRow {

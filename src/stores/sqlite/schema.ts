@@ -80,14 +80,19 @@ const MIGRATIONS: string[] = [
     created_at INTEGER NOT NULL
   );
 
-  -- The membership event log: ENTERED / LEFT transitions and the end of deleted streams.
+  -- The membership event log. A row holds a run of transitions of one segment with the same
+  -- kind and reason, committed together: contact ids in order, and the member count after the
+  -- first (each next one is one more for ENTERED, one less for LEFT). Event i of row seq has the
+  -- position seq * 65536 + i, which is what cursors name. SEGMENT_DELETED and LIST_DELETED rows
+  -- end the streams of what was deleted.
   CREATE TABLE events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL,
     list_id INTEGER NOT NULL,
     segment_id INTEGER,
-    contact_id INTEGER,
     reason TEXT,
+    contacts TEXT,
+    count INTEGER NOT NULL DEFAULT 1,
     member_count INTEGER NOT NULL DEFAULT 0,
     occurred_at INTEGER NOT NULL
   );

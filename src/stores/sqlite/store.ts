@@ -34,7 +34,8 @@ import {
   contactFromRow,
   contactWriteValues,
   type EventRow,
-  eventFromRow,
+  eventsFromRow,
+  ROW_SPAN,
   type ListRow,
   listFromRow,
   type SegmentRow,
@@ -363,33 +364,46 @@ export class SqliteStore implements Store {
 
   async engineStatus(): Promise<EngineStatus> {
     const state = this.q.get("SELECT checkpoint, clock FROM engine_state WHERE id = 1").get() as { checkpoint: number; clock: number };
-    const sequences = new Map(
-      (this.q.get("SELECT name, seq FROM sqlite_sequence WHERE name IN ('changes', 'events')").all() as { name: string; seq: number }[]).map(
-        (row) => [row.name, row.seq],
-      ),
-    );
+    const latestChange = this.q.pluck("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").get() as number | undefined;
     const building = this.q.pluck("SELECT count(*) FROM segments WHERE status = 'BUILDING'").get() as number;
     return {
       checkpoint: state.checkpoint,
-      latestChange: sequences.get("changes") ?? 0,
+      latestChange: latestChange ?? 0,
       building,
       clock: state.clock,
-      latestEvent: sequences.get("events") ?? 0,
+      latestEvent: await this.latestEventPosition(),
     };
   }
 
   // Events
 
-  async eventsAfter(seq: number, filter: EventFilter, limit: number): Promise<MembershipEvent[]> {
-    let rows: EventRow[];
-    if (filter.segmentId !== undefined) {
-      rows = this.q.get("SELECT * FROM events WHERE segment_id = ? AND seq > ? ORDER BY seq LIMIT ?").all(rowId(filter.segmentId), seq, limit) as EventRow[];
-    } else if (filter.listId !== undefined) {
-      rows = this.q.get("SELECT * FROM events WHERE list_id = ? AND seq > ? ORDER BY seq LIMIT ?").all(rowId(filter.listId), seq, limit) as EventRow[];
-    } else {
-      rows = this.q.get("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?").all(seq, limit) as EventRow[];
+  /** The position of the newest event, or of the end of what retention removed. */
+  private async latestEventPosition(): Promise<number> {
+    const row = this.q.get("SELECT seq, count FROM events ORDER BY seq DESC LIMIT 1").get() as { seq: number; count: number } | undefined;
+    return Math.max(row ? row.seq * ROW_SPAN + row.count - 1 : 0, await this.prunedThrough());
+  }
+
+  async eventsAfter(position: number, filter: EventFilter, limit: number): Promise<MembershipEvent[]> {
+    const [where, param] =
+      filter.segmentId !== undefined
+        ? ["segment_id = ? AND ", rowId(filter.segmentId)]
+        : filter.listId !== undefined
+          ? ["list_id = ? AND ", rowId(filter.listId)]
+          : ["", undefined];
+    const select = this.q.get(`SELECT * FROM events WHERE ${where}seq >= ? ORDER BY seq LIMIT 50`);
+    const events: MembershipEvent[] = [];
+    let seq = Math.floor(position / ROW_SPAN);
+    for (;;) {
+      const rows = (param === undefined ? select.all(seq) : select.all(param, seq)) as EventRow[];
+      for (const row of rows) {
+        for (const event of eventsFromRow(row)) {
+          if (event.seq > position) events.push(event);
+          if (events.length === limit) return events;
+        }
+      }
+      if (rows.length < 50) return events;
+      seq = rows[rows.length - 1]!.seq + 1;
     }
-    return rows.map(eventFromRow);
   }
 
   async prunedThrough(): Promise<number> {
@@ -419,8 +433,10 @@ export class SqliteStore implements Store {
       const removed = this.db
         .transaction(() => {
           const through = Math.min(cut, (this.q.pluck("SELECT min(seq) FROM events").get() as number) + 10_000);
+          const last = this.q.get("SELECT seq, count FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT 1").get(through) as { seq: number; count: number };
           const count = this.q.get("DELETE FROM events WHERE seq <= ?").run(through).changes;
-          this.q.get("UPDATE meta SET value = ? WHERE key = 'pruned_through' AND CAST(value AS INTEGER) < ?").run(String(through), through);
+          const position = last.seq * ROW_SPAN + last.count - 1;
+          this.q.get("UPDATE meta SET value = ? WHERE key = 'pruned_through' AND CAST(value AS INTEGER) < ?").run(String(position), position);
           return { count, done: through >= cut };
         })
         .immediate();

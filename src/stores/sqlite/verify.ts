@@ -6,7 +6,7 @@ import type Database from "better-sqlite3";
 import { type CustomFieldDef, evalTime } from "../../conditions";
 import type { SegmentCompiler } from "../../engine/membership";
 import type { VerifyReport } from "../port";
-import { type ContactRow, factsFromRow, type SegmentRow } from "./rows";
+import { type ContactRow, type EventRow, eventsFromRow, factsFromRow, type SegmentRow } from "./rows";
 
 const MAX_REPORTED_PER_SEGMENT = 20;
 
@@ -107,11 +107,14 @@ function checkEvents(
 ): void {
   const last = new Map<number, string>();
   const rows = db
-    .prepare("SELECT seq, kind, contact_id FROM events WHERE segment_id = ? AND kind IN ('ENTERED', 'LEFT') ORDER BY seq")
-    .iterate(segmentId) as Iterable<{ seq: number; kind: string; contact_id: number }>;
-  for (const event of rows) {
-    if (last.get(event.contact_id) === event.kind) note(`event ${event.seq}: contact ${event.contact_id} ${event.kind} twice in a row`);
-    last.set(event.contact_id, event.kind);
+    .prepare("SELECT * FROM events WHERE segment_id = ? AND kind IN ('ENTERED', 'LEFT') ORDER BY seq")
+    .iterate(segmentId) as Iterable<EventRow>;
+  for (const row of rows) {
+    for (const event of eventsFromRow(row)) {
+      const contactId = Number(event.contactId);
+      if (last.get(contactId) === event.kind) note(`event ${event.seq}: contact ${contactId} ${event.kind} twice in a row`);
+      last.set(contactId, event.kind);
+    }
   }
   for (const [contactId, kind] of last) {
     if (pending.has(contactId)) continue;
