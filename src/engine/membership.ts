@@ -85,10 +85,10 @@ export interface MembershipWrite {
 /** What one engine step decided: membership writes, events in order, touched segments. */
 export class StepLog {
   /**
-   * The membership rows to change, one per (segment, contact): each write flips a membership,
-   * so a second write for the same pair cancels the first.
+   * The membership rows to change, in order. Each (segment, contact) flips at most once between
+   * two flushes: the engine flushes between the parts of a step that may touch a pair again.
    */
-  readonly writes = new Map<string, MembershipWrite>();
+  readonly writes: MembershipWrite[] = [];
   readonly events: PendingEvent[] = [];
   readonly touched = new Set<LiveSegment>();
 
@@ -96,26 +96,20 @@ export class StepLog {
 
   enter(segment: LiveSegment, contactId: string, reason: ChangeReason): void {
     segment.memberCount += 1;
-    this.flip({ segmentId: segment.id, contactId, member: true });
+    this.writes.push({ segmentId: segment.id, contactId, member: true });
     this.record(segment, contactId, "ENTERED", reason);
   }
 
   leave(segment: LiveSegment, contactId: string, reason: ChangeReason): void {
     segment.memberCount -= 1;
-    this.flip({ segmentId: segment.id, contactId, member: false });
+    this.writes.push({ segmentId: segment.id, contactId, member: false });
     this.record(segment, contactId, "LEFT", reason);
-  }
-
-  private flip(write: MembershipWrite): void {
-    const key = `${write.segmentId}:${write.contactId}`;
-    if (this.writes.has(key)) this.writes.delete(key);
-    else this.writes.set(key, write);
   }
 
   /** Empties the log after its writes have been persisted. */
   clear(): void {
     this.upcoming.clear();
-    this.writes.clear();
+    this.writes.length = 0;
     this.events.length = 0;
     this.touched.clear();
   }

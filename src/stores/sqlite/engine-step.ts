@@ -113,6 +113,8 @@ export class SqliteEngine {
       .get("SELECT * FROM segments WHERE type = 'DYNAMIC' AND status = 'READY' AND next_wake_at <= ? ORDER BY id")
       .all(clock) as SegmentRow[];
     for (const row of due) this.clockStep(ctx, row);
+    // A contact may flip back in the same step: persist the clock flips first.
+    this.flush(ctx);
 
     const changes = this.q
       .get("SELECT seq, kind, list_id, contact_id, segment_id, payload FROM changes WHERE seq > ? ORDER BY seq LIMIT ?")
@@ -174,7 +176,7 @@ export class SqliteEngine {
     log.settleWakes();
     const added: MembershipWrite[] = [];
     const removed: [unknown, unknown][] = [];
-    for (const write of log.writes.values()) {
+    for (const write of log.writes) {
       if (write.member) added.push(write);
       else removed.push([write.segmentId, write.contactId]);
     }
