@@ -46,7 +46,7 @@ export async function startServer(app: App, listen: { port: number; host: string
       "NO API KEY EXISTS: the API is open to anyone who can reach " +
         `${listen.host}:${listen.port}. Create a key with \`npm run keys -- create --workspace <name>\` to require keys.`,
     );
-  } else if (!openModeAllowed && (await app.store.countActiveApiKeys()) === 0) {
+  } else if (!openModeAllowed && (await app.store.countApiKeys()) === 0) {
     throw new StartupRefused(
       `refusing to start: HOST=${listen.host} is not a loopback address and no API key exists. ` +
         "Create one with `npm run keys -- create --workspace <name>`, or bind to 127.0.0.1.",
@@ -155,6 +155,15 @@ export async function startServer(app: App, listen: { port: number; host: string
     }
   });
 
+  // Every request gets its id first, so even a failure before GraphQL runs can be traced in the log.
+  const assignRequestId = (req: Request, res: Response, next: NextFunction) => {
+    const header = req.headers["x-request-id"];
+    const requestId = typeof header === "string" && /^[\w.-]{1,100}$/.test(header) ? header : randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader("x-request-id", requestId);
+    next();
+  };
+
   const authenticate = async (req: Request, res: Response, next: NextFunction) => {
     // The IDE page itself needs no key; the operations it sends do.
     if (req.method === "GET" && Object.keys(req.query).length === 0 && req.accepts(["text/html", "application/json"]) === "text/html") return next();
@@ -174,15 +183,13 @@ export async function startServer(app: App, listen: { port: number; host: string
 
   expressApp.use(
     "/graphql",
+    assignRequestId,
     (req, res, next) => void authenticate(req, res, next).catch(next),
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const header = req.headers["x-request-id"];
-        const requestId = typeof header === "string" && /^[\w.-]{1,100}$/.test(header) ? header : randomUUID();
-        res.setHeader("x-request-id", requestId);
+      context: async ({ res }) => {
         const principal = res.locals.principal as Principal | undefined;
-        return createContext(services, principal?.workspaceId ?? "", requestId);
+        return createContext(services, principal?.workspaceId ?? "", res.locals.requestId as string);
       },
     }),
   );
@@ -192,8 +199,9 @@ export async function startServer(app: App, listen: { port: number; host: string
     if (error.type === "entity.too.large") return jsonError(res, 413, "PAYLOAD_TOO_LARGE", `the request body exceeds ${config.maxBodyBytes} bytes`);
     if (error.type === "entity.parse.failed") return jsonError(res, 400, "BAD_REQUEST", "the request body is not valid JSON");
     if (error.status && error.status >= 400 && error.status < 500) return jsonError(res, error.status, "BAD_REQUEST", error.message ?? "bad request");
-    logger.error({ err: error }, "unhandled HTTP error");
-    jsonError(res, 500, ErrorCode.Internal, "Internal server error");
+    const requestId = res.locals.requestId as string | undefined;
+    logger.error({ err: error, requestId }, "internal error");
+    jsonError(res, 500, ErrorCode.Internal, "Internal server error", requestId ? { requestId } : {});
   });
   expressApp.use((_req: Request, res: Response) => jsonError(res, 404, "NOT_FOUND", "no such path; the API is at /graphql"));
 

@@ -61,6 +61,8 @@ function cleanText(field: string, value: unknown, max: number): string | null {
 export function cleanEmail(value: unknown): string {
   const email = cleanText("email", value, Limits.maxEmailLength);
   if (email === null) throw invalid("email", "an email address is required");
+  // Invisible (format, control, separator) characters would make look-alike duplicates of an address.
+  if (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(email)) throw invalid("email", "an email address cannot contain invisible or control characters");
   if (!isEmail(email, { allow_utf8_local_part: true, require_tld: true, allow_ip_domain: false })) {
     throw invalid("email", `"${email.length > 60 ? email.slice(0, 60) + "…" : email}" is not a valid email address`);
   }

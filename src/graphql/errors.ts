@@ -64,6 +64,10 @@ function formatWithoutHints(formatted: GraphQLFormattedError, error: unknown, op
     return { ...base, message: original.message, extensions: { ...original.details, code: original.code } };
   }
   const code = formatted.extensions?.code;
+  if (path === undefined && original instanceof RangeError && /call stack/i.test(original.message)) {
+    // graphql-js parses documents and coerces variables recursively: input nested about a thousand deep overflows the stack.
+    return { ...base, message: "the request is nested too deeply", extensions: { code: code === "GRAPHQL_PARSE_FAILED" ? code : ErrorCode.BadUserInput } };
+  }
   if (typeof code === "string" && PUBLIC_GRAPHQL_CODES.has(code)) {
     return { ...base, message: formatted.message, extensions: { code } };
   }
@@ -83,5 +87,9 @@ function formatWithoutHints(formatted: GraphQLFormattedError, error: unknown, op
 
 /** The same for graphql-ws, which hands over GraphQLError objects. */
 export function formatErrors(errors: readonly GraphQLError[], options: ErrorFormatting): GraphQLFormattedError[] {
-  return errors.map((error) => formatGraphQLError(error.toJSON(), error, options));
+  return errors.map((error) => {
+    // graphql-js passes on whatever variable coercion threw (a RangeError), which has no toJSON.
+    const graphQLError = error instanceof GraphQLError ? error : new GraphQLError(String((error as Error)?.message ?? error), { originalError: error as Error });
+    return formatGraphQLError(graphQLError.toJSON(), graphQLError, options);
+  });
 }

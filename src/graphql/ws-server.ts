@@ -60,8 +60,18 @@ export function attachWebSocketServer(deps: WebSocketDeps): { dispose(): Promise
   const server = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
+      // graphql-ws masks its own close reasons by this, not by NODE_ENV, when told.
+      isProd: config.production,
       onConnect: async (ctx) => {
-        const outcome = await authenticator.authenticate(ctx.connectionParams?.authorization);
+        let outcome;
+        try {
+          outcome = await authenticator.authenticate(ctx.connectionParams?.authorization);
+        } catch (error) {
+          const requestId = randomUUID();
+          logger.error({ err: error, requestId, transport: "ws" }, "internal error");
+          ctx.extra.socket.close(CloseCode.InternalServerError, `Internal server error (request ${requestId})`);
+          return false;
+        }
         if (!outcome.ok) {
           logger.info({ transport: "ws" }, `connection refused: ${outcome.message}`);
           return false; // closes with 4403 Forbidden
@@ -88,20 +98,26 @@ export function attachWebSocketServer(deps: WebSocketDeps): { dispose(): Promise
       },
       onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
         const principal = ctx.extra.principal!;
-        const wait = await rateLimiter.take(principal.keyId ?? "open");
-        if (wait !== null) {
-          return refuse(new DomainError(ErrorCode.RateLimited, `rate limit reached; retry in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait }));
-        }
+        // Counted before any await: operations sent together would otherwise all count each other and all be refused.
         if (Object.keys(ctx.subscriptions).length > config.limits.maxSubscriptionsPerConnection) {
           return refuse(
             new DomainError(ErrorCode.RateLimited, `at most ${config.limits.maxSubscriptionsPerConnection} operations at once per connection`),
           );
         }
+        const wait = await rateLimiter.take(principal.keyId ?? "open");
+        if (wait !== null) {
+          return refuse(new DomainError(ErrorCode.RateLimited, `rate limit reached; retry in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait }));
+        }
         let document;
         try {
           document = parse(payload.query, { maxTokens: limits.maxTokens });
         } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+          // Syntax errors (the token limit included) carry the code Apollo gives them over HTTP.
+          if (!(error instanceof GraphQLError)) {
+            const originalError = error instanceof Error ? error : undefined;
+            return [new GraphQLError(String(error), { originalError, extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
+          }
+          return [new GraphQLError(error.message, { source: error.source, positions: error.positions, extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
         }
         const errors = validate(schema, document, rules);
         if (errors.length > 0) return errors;
@@ -130,11 +146,16 @@ export function attachWebSocketServer(deps: WebSocketDeps): { dispose(): Promise
     wsServer,
   );
 
-  // A revoked key loses its open sockets within a second.
+  // A revoked key loses its open sockets within a second (and so does open mode, once a key exists).
   const watcher = setInterval(async () => {
+    if (principals.size === 0) return;
     const keyed = [...principals].filter(([, principal]) => principal.keyId !== null);
-    if (keyed.length === 0) return;
     try {
+      // Sockets admitted while the service ran open must not outlive open mode once a key exists.
+      if (keyed.length < principals.size && !(await authenticator.isOpen())) {
+        for (const [socket, principal] of principals) if (principal.keyId === null) socket.close(CLOSE_KEY_REVOKED, "An API key is now required");
+      }
+      if (keyed.length === 0) return;
       const active = new Set(await services.store.activeApiKeyIds([...new Set(keyed.map(([, p]) => p.keyId!))]));
       for (const [socket, principal] of keyed) {
         if (!active.has(principal.keyId!)) socket.close(CLOSE_KEY_REVOKED, "API key revoked");

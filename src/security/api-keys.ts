@@ -28,7 +28,7 @@ function tokenOf(authorization: unknown): string | null {
 }
 
 export class Authenticator {
-  private activeKeys = { count: 0, readAt: Number.NEGATIVE_INFINITY };
+  private keys = { count: 0, readAt: Number.NEGATIVE_INFINITY };
 
   constructor(
     private readonly store: Store,
@@ -36,14 +36,17 @@ export class Authenticator {
     private readonly openModeAllowed: boolean,
   ) {}
 
-  /** Whether any key exists; read at most once a second. */
+  /**
+   * Whether any key was ever created (revoked ones count: revoking the last key must not reopen
+   * the API); read at most once a second.
+   */
   private async keysExist(): Promise<boolean> {
     const now = Date.now();
-    if (now - this.activeKeys.readAt > 1_000) this.activeKeys = { count: await this.store.countActiveApiKeys(), readAt: now };
-    return this.activeKeys.count > 0;
+    if (now - this.keys.readAt > 1_000) this.keys = { count: await this.store.countApiKeys(), readAt: now };
+    return this.keys.count > 0;
   }
 
-  /** True while the service runs open (no key exists and the bind address is loopback). */
+  /** True while the service runs open (no key was ever created and the bind address is loopback). */
   async isOpen(): Promise<boolean> {
     return this.openModeAllowed && !(await this.keysExist());
   }

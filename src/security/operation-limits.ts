@@ -6,7 +6,7 @@
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
-import { type DocumentNode, type GraphQLSchema, NoSchemaIntrospectionCustomRule, type ValidationRule } from "graphql";
+import { type DocumentNode, type GraphQLError, type GraphQLSchema, NoSchemaIntrospectionCustomRule, type ValidationContext, type ValidationRule } from "graphql";
 import { type ComplexityEstimator, getComplexity, simpleEstimator } from "graphql-query-complexity";
 import { DomainError, ErrorCode } from "../common/errors";
 import { Limits } from "../common/limits";
@@ -25,15 +25,22 @@ export interface OperationLimits {
  * count as the bound: execution refuses them with BAD_USER_INPUT anyway.
  */
 const pagedEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
-  const size = typeof args.first === "number" ? args.first : typeof args.sample === "number" ? args.sample : undefined;
-  return size === undefined ? undefined : 1 + Math.min(Math.max(1, size), Limits.maxPageSize) * childComplexity;
+  // An explicit null gets the resolvers' default size (50 rows, 10 samples), so it costs as much.
+  const size = "first" in args ? (args.first ?? 50) : "sample" in args ? (args.sample ?? 10) : undefined;
+  return typeof size !== "number" ? undefined : 1 + Math.min(Math.max(1, size), Limits.maxPageSize) * childComplexity;
+};
+
+// graphql-armor throws on rejection by default, which surfaces as an internal error (4500 over graphql-ws).
+const reportRejection = {
+  propagateOnRejection: false,
+  onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
 };
 
 export function validationRules(limits: OperationLimits): ValidationRule[] {
   const rules: ValidationRule[] = [
-    maxDepthRule({ n: limits.maxDepth, exposeLimits: true }) as unknown as ValidationRule,
-    maxAliasesRule({ n: limits.maxAliases, exposeLimits: true }) as unknown as ValidationRule,
-    maxDirectivesRule({ n: limits.maxDirectives, exposeLimits: true }) as unknown as ValidationRule,
+    maxDepthRule({ n: limits.maxDepth, exposeLimits: true, ...reportRejection }) as unknown as ValidationRule,
+    maxAliasesRule({ n: limits.maxAliases, exposeLimits: true, ...reportRejection }) as unknown as ValidationRule,
+    maxDirectivesRule({ n: limits.maxDirectives, exposeLimits: true, ...reportRejection }) as unknown as ValidationRule,
   ];
   if (!limits.introspection) rules.push(NoSchemaIntrospectionCustomRule);
   return rules;

@@ -213,7 +213,8 @@ export interface Store {
   findApiKey(hash: string): Promise<ApiKeyRecord | null>;
   /** The keys among these ids that are still active. */
   activeApiKeyIds(ids: readonly string[]): Promise<string[]>;
-  countActiveApiKeys(): Promise<number>;
+  /** Keys ever created, revoked ones included. */
+  countApiKeys(): Promise<number>;
 
   /** A value that changes whenever any process commits to the store (cheap to poll). */
   changeToken(): Promise<string>;

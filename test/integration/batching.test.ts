@@ -30,7 +30,7 @@ const BACKGROUND = new Set([
   "eventsAfter",
   "prunedThrough",
   "prune",
-  "countActiveApiKeys",
+  "countApiKeys",
   "findApiKey",
   "activeApiKeyIds",
 ]);

@@ -482,8 +482,8 @@ export class SqliteStore implements Store {
     return (this.q.pluck("SELECT id FROM api_keys WHERE revoked_at IS NULL AND id IN (SELECT value FROM json_each(?))").all(idArray(ids)) as number[]).map(String);
   }
 
-  async countActiveApiKeys(): Promise<number> {
-    return this.q.pluck("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL").get() as number;
+  async countApiKeys(): Promise<number> {
+    return this.q.pluck("SELECT count(*) FROM api_keys").get() as number;
   }
 
   async changeToken(): Promise<string> {
