@@ -1,0 +1,76 @@
+/**
+ * The MongoDB filter compiler must select exactly the contacts the reference predicate accepts:
+ * random valid trees × random contacts, matched by mingo (MongoDB's query language in
+ * JavaScript) over the documents the MongoDB store writes, at several instants.
+ */
+import fc from "fast-check";
+import { Query } from "mingo";
+import { ObjectId } from "mongodb";
+import { compilePredicate, evalTime, parseCondition } from "../../../src/conditions";
+import { cleanContact, factsOf } from "../../../src/domain/contacts";
+import { compileMongoFilter, escapeRegex } from "../../../src/stores/mongo/condition-filter";
+import { type ContactDoc, contactFields, factsOfDoc } from "../../../src/stores/mongo/documents";
+import { catalog, conditionArb, contactArb, contactInput, NOWS } from "../../support/condition-arbitraries";
+
+const listId = new ObjectId();
+
+function documents(generated: (typeof contactArb extends fc.Arbitrary<infer T> ? T : never)[]) {
+  return generated.map((contact, index) => {
+    const data = cleanContact(contactInput(contact, index), catalog);
+    const doc = {
+      _id: new ObjectId(),
+      listId,
+      ...contactFields(data, catalog),
+      createdAt: new Date(contact.createdAt),
+      updatedAt: new Date(contact.updatedAt),
+    } as ContactDoc;
+    return { doc, facts: factsOf(data, catalog, contact.createdAt, contact.updatedAt) };
+  });
+}
+
+test("a contact document reads back as the same condition facts", () => {
+  fc.assert(
+    fc.property(fc.array(contactArb, { minLength: 1, maxLength: 10 }), (generated) => {
+      for (const { doc, facts } of documents(generated)) expect(factsOfDoc(doc)).toEqual(facts);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test("the MongoDB filter selects exactly the contacts the reference predicate accepts (mingo as the matcher)", () => {
+  let matchedSome = 0;
+  let total = 0;
+  fc.assert(
+    fc.property(fc.array(contactArb, { minLength: 5, maxLength: 30 }), fc.array(conditionArb, { minLength: 1, maxLength: 4 }), (generated, conditions) => {
+      const contacts = documents(generated);
+      for (const condition of conditions) {
+        const { ast } = parseCondition(condition, catalog);
+        const predicate = compilePredicate(ast);
+        for (const now of NOWS) {
+          const at = evalTime(now);
+          const query = new Query(compileMongoFilter(ast, at));
+          const expected = contacts.map(({ facts }) => predicate(facts, at));
+          const actual = contacts.map(({ doc }) => query.test(doc));
+          total++;
+          if (expected.some(Boolean) && !expected.every(Boolean)) matchedSome++;
+          expect({ condition, now: new Date(now).toISOString(), matches: actual }).toEqual({
+            condition,
+            now: new Date(now).toISOString(),
+            matches: expected,
+          });
+        }
+      }
+    }),
+    { numRuns: 400 },
+  );
+  expect(matchedSome).toBeGreaterThan(total / 4);
+});
+
+test("text operators are literal: every regex metacharacter is escaped", () => {
+  fc.assert(
+    fc.property(fc.string({ unit: "grapheme", minLength: 1, maxLength: 12 }), fc.string({ unit: "grapheme", maxLength: 12 }), (needle, haystack) => {
+      expect(new RegExp(escapeRegex(needle)).test(haystack)).toBe(haystack.includes(needle));
+      expect(new RegExp(`^${escapeRegex(needle)}`).test(haystack)).toBe(haystack.startsWith(needle));
+    }),
+  );
+});
