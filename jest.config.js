@@ -1,8 +1,11 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Two projects: everything runs on the embedded SQLite store; the store behaviour suites run a
+ * second time on MongoDB when MONGODB_URI points at a replica set.
+ * @type {import('jest').Config}
+ */
+const base = {
   testEnvironment: "node",
-  roots: ["<rootDir>/test"],
-  testMatch: ["**/*.test.ts"],
+  rootDir: __dirname,
   transform: {
     "^.+\\.ts$": [
       "@swc/jest",
@@ -18,6 +21,29 @@ module.exports = {
     ],
   },
   setupFiles: ["reflect-metadata"],
+};
+
+/** The suites that exercise the store through the API: lists, contacts, segments, the engine, events. */
+const STORE_SUITES = ["vendor-story", "lists", "contacts", "pagination", "segments", "subscriptions", "event-log", "time", "batching"];
+
+const projects = [{ ...base, displayName: "sqlite", testMatch: ["<rootDir>/test/**/*.test.ts"] }];
+if (process.env.MONGODB_URI) {
+  projects.push({
+    ...base,
+    displayName: "mongodb",
+    testMatch: STORE_SUITES.map((name) => `<rootDir>/test/integration/${name}.test.ts`),
+    setupFiles: [...base.setupFiles, "<rootDir>/test/support/use-mongodb.ts"],
+  });
+} else if (!process.env.JEST_WORKER_ID && !global.__segmentsSkipNoted) {
+  global.__segmentsSkipNoted = true;
+  console.log(
+    "MongoDB store suite skipped: MONGODB_URI is not set. With a replica set running, " +
+      "MONGODB_URI='mongodb://localhost:27017/?replicaSet=rs0' npm test runs it as well (see README).",
+  );
+}
+
+module.exports = {
+  projects,
   testTimeout: 60_000,
   // Each file gets its own server and database; two workers fit a 2-core machine.
   maxWorkers: 2,

@@ -19,7 +19,7 @@ async function main(): Promise<number> {
     options: { workspace: { type: "string" }, name: { type: "string" } },
   });
   const [command, target] = positionals;
-  const store = openStore(loadConfig());
+  const store = await openStore(loadConfig());
   try {
     switch (command) {
       case "create": {

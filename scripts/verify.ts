@@ -9,7 +9,7 @@ import { ConfigError, loadConfig } from "../src/config";
 
 async function main(): Promise<number> {
   const config = loadConfig();
-  const store = openStore(config);
+  const store = await openStore(config);
   try {
     const status = await store.engineStatus();
     const report = await store.verify();

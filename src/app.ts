@@ -9,6 +9,7 @@ import { EventFeed } from "./engine/event-feed";
 import type { Logger } from "./logger";
 import { createServices, type ServiceSettings, type Services } from "./services";
 import type { Store } from "./stores/port";
+import { MongoStore } from "./stores/mongo/store";
 import { SqliteStore } from "./stores/sqlite/store";
 
 export interface AppOptions {
@@ -29,13 +30,15 @@ export interface App {
   stop(): Promise<void>;
 }
 
-export function openStore(config: Config): Store {
+/** MongoDB when MONGODB_URI is set, the embedded SQLite file otherwise. */
+export async function openStore(config: Config): Promise<Store> {
+  if (config.mongodbUri) return MongoStore.open(config.mongodbUri, { retentionMs: config.eventRetentionMs });
   return SqliteStore.open(config.sqlitePath);
 }
 
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
-  const store = openStore(config);
+  const store = await openStore(config);
   const feed = new EventFeed(store, options.eventRing);
   const engine = new MembershipEngine(store, clock, feed, logger.child({ component: "engine" }), {
     leaseTtlMs: config.engineLeaseTtlMs,

@@ -103,8 +103,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(", ")}, got "${logLevel}"`);
   const host = value("HOST") ?? "127.0.0.1";
   const mongodbUri = value("MONGODB_URI") ?? null;
-  if (mongodbUri !== null) {
-    problems.push("MONGODB_URI: the MongoDB store is not part of this version yet; unset MONGODB_URI to use the embedded SQLite store");
+  if (mongodbUri !== null && !/^mongodb(\+srv)?:\/\/\S+$/.test(mongodbUri)) {
+    problems.push("MONGODB_URI: expected a connection string mongodb://host/database?replicaSet=rs0 (or mongodb+srv://…)");
   }
 
   const config: Config = {

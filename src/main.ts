@@ -4,6 +4,7 @@ import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
 import { StartupRefused, startServer } from "./server";
+import { MongoDeploymentError, redactUri } from "./stores/mongo/connect";
 
 async function main(): Promise<void> {
   let config;
@@ -17,7 +18,20 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const app = await createApp(config, logger);
+  let app;
+  try {
+    app = await createApp(config, logger);
+  } catch (error) {
+    if (error instanceof MongoDeploymentError) {
+      logger.fatal(error.message);
+      process.exit(2);
+    }
+    if (/^Mongo(ose)?(ServerSelection|Parse)Error$/.test((error as Error).name)) {
+      logger.fatal(`cannot use MongoDB at ${redactUri(config.mongodbUri ?? "")}: ${(error as Error).message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
   let server;
   try {
     server = await startServer(app, { port: config.port, host: config.host });
@@ -29,7 +43,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  logger.info({ url: server.url, store: app.store.kind, sqlitePath: config.sqlitePath }, `segments is serving ${server.url}`);
+  const where = config.mongodbUri ? { mongodb: redactUri(config.mongodbUri) } : { sqlitePath: config.sqlitePath };
+  logger.info({ url: server.url, store: app.store.kind, ...where }, `segments is serving ${server.url}`);
 
   let stopping = false;
   const running = server;

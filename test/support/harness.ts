@@ -12,6 +12,19 @@ import { type RunningServer, startServer } from "../../src/server";
 import { GraphQLTestClient } from "./client";
 import { openSubscriptions, type SubscriptionClient } from "./ws";
 
+/** Whether this run is the MongoDB project (see jest.config.js). */
+export const onMongo = process.env.TEST_STORE === "mongodb";
+
+const mongoDatabases: string[] = [];
+
+/** A fresh database on the MongoDB deployment of MONGODB_URI. */
+function mongoDatabase(): string {
+  const name = `segments_test_${process.pid}_${mongoDatabases.length}_${Date.now().toString(36)}`;
+  const uri = process.env.MONGODB_URI!.replace(/^(mongodb(?:\+srv)?:\/\/[^/?]+)\/?([^?]*)/, `$1/${name}`);
+  mongoDatabases.push(uri);
+  return uri;
+}
+
 export interface TestServer {
   app: App;
   server: RunningServer;
@@ -19,8 +32,9 @@ export interface TestServer {
   /** A graphql-ws client connected to this server (closed by stopAll). */
   ws(connectionParams?: Record<string, unknown>): SubscriptionClient;
   dir: string;
+  /** Where the store lives: a SQLite file, or a MongoDB URI in the MongoDB run. Pass it back as dbPath to restart. */
   dbPath: string;
-  /** Stops the server and the app, keeping the database file (for restarts). */
+  /** Stops the server and the app, keeping the database (for restarts). */
   stop(): Promise<void>;
 }
 
@@ -44,10 +58,11 @@ export interface StartOptions extends AppOptions {
 }
 
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
-  const dir = options.dbPath ? join(options.dbPath, "..") : tempDir();
-  const dbPath = options.dbPath ?? join(dir, "segments.db");
+  const dir = options.dbPath && !options.dbPath.startsWith("mongodb") ? join(options.dbPath, "..") : tempDir();
+  const dbPath = options.dbPath ?? (onMongo ? mongoDatabase() : join(dir, "segments.db"));
+  const storeEnv = dbPath.startsWith("mongodb") ? { MONGODB_URI: dbPath } : { SQLITE_PATH: dbPath };
   // Tests make many calls in a burst; the rate-limit tests set their own limit.
-  const config = loadConfig({ SQLITE_PATH: dbPath, LOG_LEVEL: "silent", NODE_ENV: "test", RATE_LIMIT_PER_SECOND: "1000000", ...options.env });
+  const config = loadConfig({ ...storeEnv, LOG_LEVEL: "silent", NODE_ENV: "test", RATE_LIMIT_PER_SECOND: "1000000", ...options.env });
   const logger = options.logs
     ? createLogger(options.env?.LOG_LEVEL ?? "info", { write: (line: string) => void options.logs!.push(JSON.parse(line)) })
     : createLogger(config.logLevel);
@@ -84,8 +99,16 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
   };
 }
 
-/** Stops every server started by this file and removes its temporary folders. */
+/** Stops every server started by this file and removes its temporary folders and databases. */
 export async function stopAll(): Promise<void> {
   await Promise.all(running.splice(0).map((stop) => stop()));
   for (const dir of directories.splice(0)) rmSync(dir, { recursive: true, force: true });
+  if (mongoDatabases.length > 0) {
+    const { MongoClient } = await import("mongodb");
+    for (const uri of mongoDatabases.splice(0)) {
+      const client = await MongoClient.connect(uri);
+      await client.db().dropDatabase();
+      await client.close();
+    }
+  }
 }

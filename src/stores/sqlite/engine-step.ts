@@ -20,7 +20,8 @@ import {
 import { type ChangeReason, ENGINE_LEASE, type EngineStepInput, type EngineStepResult, type MembershipEvent } from "../port";
 import { compileSql, fieldColumn } from "./condition-sql";
 import { deletePairs, insertMany, type StatementCache } from "./database";
-import { type ContactRow, FACT_COLUMNS, factsFromRow, MAX_ROW_EVENTS, ROW_SPAN, type SegmentRow } from "./rows";
+import { eventRuns, ROW_SPAN } from "../event-runs";
+import { type ContactRow, FACT_COLUMNS, factsFromRow, type SegmentRow } from "./rows";
 
 interface ChangeRow {
   seq: number;
@@ -58,33 +59,6 @@ function liveRow(row: SegmentRow): LiveSegmentRow {
     memberCount: row.member_count,
     nextWakeAt: row.next_wake_at,
   };
-}
-
-/**
- * Splits a step's events into rows: per segment, in order, runs of the same kind and reason.
- * The order of one segment's events is kept exactly; segments of one step are independent.
- */
-function eventRuns(events: readonly PendingEvent[]): PendingEvent[][] {
-  const bySegment = new Map<string, PendingEvent[]>();
-  for (const event of events) {
-    const group = bySegment.get(event.segmentId);
-    if (group) group.push(event);
-    else bySegment.set(event.segmentId, [event]);
-  }
-  const runs: PendingEvent[][] = [];
-  for (const group of bySegment.values()) {
-    let run: PendingEvent[] = [];
-    for (const event of group) {
-      const head = run[0];
-      if (head && (head.kind !== event.kind || head.reason !== event.reason || run.length === MAX_ROW_EVENTS)) {
-        runs.push(run);
-        run = [];
-      }
-      run.push(event);
-    }
-    if (run.length > 0) runs.push(run);
-  }
-  return runs;
 }
 
 export class SqliteEngine {

@@ -1,6 +1,7 @@
 /** Row shapes of the SQLite schema and their mapping to port records. */
 import type { ContactFacts, CustomFieldDef, FieldCatalog, StoredCondition } from "../../conditions";
 import { type ContactData, factsOf } from "../../domain/contacts";
+import { memberCountAt, ROW_SPAN } from "../event-runs";
 import type { ApiKeyRecord, ContactRecord, ListRecord, MembershipEvent, SegmentRecord } from "../port";
 
 export interface ListRow {
@@ -66,11 +67,6 @@ export interface EventRow {
   member_count: number;
   occurred_at: number;
 }
-
-/** Positions per event row: event i of row seq is at seq * ROW_SPAN + i. */
-export const ROW_SPAN = 65_536;
-/** Transitions stored in one row at most (a longer run continues in the next row). */
-export const MAX_ROW_EVENTS = 1_024;
 
 export const CONTACT_WRITE_COLUMNS = [
   "email", "first_name", "last_name", "phone", "country", "city", "gender", "birth_date", "tags", "attributes",
@@ -167,7 +163,6 @@ export function eventsFromRow(row: EventRow): MembershipEvent[] {
   if (row.contacts === null) {
     return [{ seq: base, kind: row.kind, listId, segmentId, contactId: null, reason: row.reason, memberCount: row.member_count, occurredAt: row.occurred_at }];
   }
-  const step = row.kind === "LEFT" ? -1 : 1;
   return row.contacts.split(",").map((contactId, i) => ({
     seq: base + i,
     kind: row.kind,
@@ -175,7 +170,7 @@ export function eventsFromRow(row: EventRow): MembershipEvent[] {
     segmentId,
     contactId,
     reason: row.reason,
-    memberCount: row.member_count + step * i,
+    memberCount: memberCountAt(row.kind, row.member_count, i),
     occurredAt: row.occurred_at,
   }));
 }

@@ -22,6 +22,7 @@ import type {
   TimeKey,
   VerifyReport,
 } from "../port";
+import { ROW_SPAN } from "../event-runs";
 import { compileSql } from "./condition-sql";
 import { idArray, insertMany, openDatabase, type OpenOptions, rowId, StatementCache } from "./database";
 import { SqliteEngine } from "./engine-step";
@@ -35,7 +36,6 @@ import {
   contactWriteValues,
   type EventRow,
   eventsFromRow,
-  ROW_SPAN,
   type ListRow,
   listFromRow,
   type SegmentRow,
