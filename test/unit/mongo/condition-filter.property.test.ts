@@ -50,7 +50,7 @@ test("the MongoDB filter selects exactly the contacts the reference predicate ac
           const at = evalTime(now);
           const query = new Query(compileMongoFilter(ast, at));
           const expected = contacts.map(({ facts }) => predicate(facts, at));
-          const actual = contacts.map(({ doc }) => query.test(doc));
+          const actual = contacts.map(({ doc }) => query.test(doc as unknown as Record<string, unknown>));
           total++;
           if (expected.some(Boolean) && !expected.every(Boolean)) matchedSome++;
           expect({ condition, now: new Date(now).toISOString(), matches: actual }).toEqual({
