@@ -94,9 +94,12 @@ export class MongoEngine {
     };
   }
 
-  /** One change stream per process, on contacts, with the fixed pipeline. */
+  /**
+   * One change stream per process, on contacts, with the fixed pipeline. A short await keeps
+   * `tryNext` from holding the engine when nothing happens (it is polled every 50 ms).
+   */
   private openStream(position: FeedPosition): ChangeStreamLike {
-    return this.c.contacts.watch(CONTACT_STREAM_PIPELINE, { fullDocument: "updateLookup", ...position } as Document) as unknown as ChangeStreamLike;
+    return this.c.contacts.watch(CONTACT_STREAM_PIPELINE, { fullDocument: "updateLookup", maxAwaitTimeMS: 25, ...position } as Document) as unknown as ChangeStreamLike;
   }
 
   get pendingChanges(): number {
