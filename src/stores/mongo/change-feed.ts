@@ -99,8 +99,18 @@ export class ChangeFeed {
 
   /** The next batch to apply; its token is the position after it (or the idle token). */
   peek(max: number): FeedBatch {
-    const entries = this.buffer.slice(0, max);
-    const token = entries.length > 0 ? entries[entries.length - 1]!.token : this.idleToken;
+    // An invalidate ends the stream and cannot be resumed after: apply what came before it,
+    // then treat the position as lost (reconcile and start again).
+    const end = this.buffer.findIndex((entry) => entry.kind === "invalidated");
+    if (end === 0) {
+      this.buffer.length = 0;
+      this.lost = true;
+      void this.close();
+      return { entries: [], token: null };
+    }
+    const entries = this.buffer.slice(0, end < 0 ? max : Math.min(max, end));
+    // The idle token lies past everything buffered: offer it only when nothing waits (peek(0) would skip changes).
+    const token = entries.length > 0 ? entries[entries.length - 1]!.token : this.buffer.length > 0 ? null : this.idleToken;
     return { entries, token };
   }
 

@@ -7,9 +7,11 @@ import { defineModels, type Models } from "./models";
 
 export class MongoDeploymentError extends Error {}
 
-/** The URI without credentials, for messages. */
+/** The URI without credentials (user info, and secret-looking options), for messages and logs. */
 export function redactUri(uri: string): string {
-  return uri.replace(/\/\/[^@/]*@/, "//***@");
+  return uri
+    .replace(/^(mongodb(?:\+srv)?:\/\/)[^/?#]*@/, "$1***@")
+    .replace(/([?&](?:[^=&]*(?:password|secret|token|authMechanismProperties)[^=&]*)=)[^&]*/gi, "$1***");
 }
 
 /** Refuses a standalone server: change streams (and transactions) need a replica set. */

@@ -179,10 +179,6 @@ export class MongoEngine {
     for (const doc of due) await this.clockStep(ctx, doc);
     await this.flush(ctx);
 
-    if (batch.entries.some((entry) => entry.kind === "invalidated")) {
-      // The collection was dropped or renamed: reconcile after this step, from a fresh position.
-      await this.feed.close();
-    }
     await this.contactStep(ctx, batch.entries);
 
     let commandSeq = state.commandSeq;
