@@ -1,0 +1,123 @@
+/**
+ * The service under test: as a child process (`node -r @swc-node/register src/main.ts`, the
+ * real entry, NODE_ENV=production) for traffic and memory scenarios, or as an in-process App
+ * (config → store → engine, no HTTP) for scenarios about the engine.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { type App, type AppOptions, createApp } from "../../../src/app";
+import { loadConfig } from "../../../src/config";
+import { createLogger } from "../../../src/logger";
+import { Gql } from "./http";
+import type { BenchContext } from "./types";
+
+export const ROOT = join(__dirname, "..", "..", "..");
+export const BENCH_DIR = join(ROOT, ".bench");
+export const TMP_DIR = join(BENCH_DIR, "tmp");
+
+/**
+ * Limits lifted so the bench measures the service, not its protections. RATE_LIMIT_PER_SECOND
+ * is at the maximum config.ts accepts (10,000,000).
+ */
+export const BENCH_ENV: Record<string, string> = {
+  NODE_ENV: "production",
+  RATE_LIMIT_PER_SECOND: "10000000",
+  MAX_QUERY_COST: "100000000",
+  MAX_CONNECTIONS_PER_KEY: "1000000",
+};
+
+export interface ChildServer {
+  pid: number;
+  url: string;
+  wsUrl: string;
+  gql: Gql;
+  startupMs: number;
+  /** Resident set size now, in KiB (VmRSS). */
+  rssKiB(): number;
+  /** Peak resident set size, in KiB (VmHWM). */
+  peakKiB(): number;
+  logTail(): string[];
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+
+/** Kills every child server still running (on an abnormal exit of the runner). */
+export function killChildren(): void {
+  for (const child of children) child.kill("SIGKILL");
+}
+
+export function procStatusKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
+  if (!match) throw new Error(`no ${field} for process ${pid}`);
+  return Number(match[1]);
+}
+
+export async function startChildServer(ctx: BenchContext, name: string, dbPath: string, env: Record<string, string> = {}): Promise<ChildServer> {
+  const args = ["-r", "@swc-node/register", "src/main.ts"];
+  if (ctx.profiling) args.unshift("--cpu-prof", `--cpu-prof-dir=${ctx.profiling.dir}`, `--cpu-prof-name=server-${name}.cpuprofile`);
+  // The log (one line per operation at info, the default level) goes to a file, not a pipe: a pipe
+  // the bench is too busy to drain would block the server's synchronous log writes.
+  const logPath = join(TMP_DIR, `${name}.log`);
+  mkdirSync(TMP_DIR, { recursive: true });
+  const logFd = openSync(logPath, "w");
+  const started = performance.now();
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...BENCH_ENV, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", SQLITE_PATH: dbPath, ...env },
+    stdio: ["ignore", logFd, logFd],
+  });
+  closeSync(logFd);
+  children.add(child);
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      children.delete(child);
+      exitCode = code;
+      resolve(code);
+    }),
+  );
+  const logTail = () => {
+    const text = readFileSync(logPath, "utf8");
+    return text.slice(Math.max(0, text.length - 20_000)).split("\n").slice(-40);
+  };
+  let url: string | undefined;
+  while (url === undefined) {
+    const match = /segments is serving (http:\/\/\S+)"/.exec(readFileSync(logPath, "utf8").slice(0, 100_000));
+    if (match) url = match[1]!;
+    else if (exitCode !== undefined) throw new Error(`server ${name} exited (${exitCode}) before serving:\n${logTail().join("\n")}`);
+    else await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const startupMs = performance.now() - started;
+  ctx.log(`   server ${name} (pid ${child.pid}) serving after ${(startupMs / 1000).toFixed(1)} s`);
+  const gql = new Gql(url);
+  const pid = child.pid!;
+  return {
+    pid,
+    url,
+    wsUrl: url.replace("http://", "ws://"),
+    gql,
+    startupMs,
+    rssKiB: () => procStatusKiB(pid, "VmRSS"),
+    peakKiB: () => procStatusKiB(pid, "VmHWM"),
+    logTail,
+    async stop() {
+      gql.close();
+      if (exitCode !== undefined) return;
+      // SIGTERM: the service stops cleanly (and --cpu-prof writes its profile on that exit).
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      await exited;
+      clearTimeout(timer);
+      rmSync(logPath, { force: true });
+    },
+  };
+}
+
+/** The service's composition root in this process, without HTTP: store, engine, services. */
+export async function openApp(dbPath: string, options: AppOptions = {}): Promise<App> {
+  const config = loadConfig({ ...BENCH_ENV, SQLITE_PATH: dbPath, LOG_LEVEL: "silent" });
+  return createApp(config, createLogger("silent"), options);
+}
