@@ -32,6 +32,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database.
   db.pragma("synchronous = NORMAL");
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
   db.pragma("cache_size = -65536");
+  db.pragma("wal_autocheckpoint = 10000");
   db.pragma("temp_store = MEMORY");
   migrate(db);
   return db;
@@ -110,4 +111,9 @@ export function deletePairs(q: StatementCache, head: string, pairs: readonly [un
     const part = pairs.slice(start, start + chunk);
     q.get(`${head} IN (VALUES ${new Array(part.length).fill("(?, ?)").join(", ")})`).run(...part.flat());
   }
+}
+
+/** Marks segment definitions as changed (see `catalog_version` in schema.ts); call inside the write's transaction. */
+export function bumpCatalog(q: StatementCache): void {
+  q.get("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'catalog_version'").run();
 }

@@ -19,7 +19,7 @@ import {
 } from "../../engine/membership";
 import { type ChangeReason, ENGINE_LEASE, type EngineStepInput, type EngineStepResult, type MembershipEvent } from "../port";
 import { compileSql, fieldColumn } from "./condition-sql";
-import { deletePairs, insertMany, type StatementCache } from "./database";
+import { bumpCatalog, deletePairs, insertMany, type StatementCache } from "./database";
 import { eventRuns, ROW_SPAN } from "../event-runs";
 import { type ContactRow, FACT_COLUMNS, factsFromRow, type SegmentRow } from "./rows";
 
@@ -38,7 +38,6 @@ interface ListState {
 }
 
 class StepContext {
-  readonly lists = new Map<number, ListState | null>();
   /** Events written by this step, with their sequence numbers. */
   readonly committed: PendingEvent[] = [];
   /** The position of the newest event before this step wrote any. */
@@ -46,6 +45,8 @@ class StepContext {
   constructor(
     readonly at: EvalTime,
     readonly log: StepLog,
+    /** Lists and their compiled segments, kept across steps while the catalog is unchanged. */
+    readonly lists: Map<number, ListState | null>,
   ) {}
 }
 
@@ -68,8 +69,24 @@ export class SqliteEngine {
     private readonly compiler: SegmentCompiler,
   ) {}
 
+  /** Compiled list states from earlier steps, valid for one catalog version. */
+  private cache = { version: "", lists: new Map<number, ListState | null>() };
+
   step(input: EngineStepInput): EngineStepResult {
-    return this.db.transaction(() => this.run(input)).immediate();
+    try {
+      return this.db.transaction(() => this.run(input)).immediate();
+    } catch (error) {
+      // Cached member counts may include what the failed step rolled back.
+      this.cache = { version: "", lists: new Map() };
+      throw error;
+    }
+  }
+
+  /** The cached list states, dropped when any process changed segment definitions. */
+  private lists(): Map<number, ListState | null> {
+    const version = this.q.pluck("SELECT value FROM meta WHERE key = 'catalog_version'").get() as string;
+    if (version !== this.cache.version) this.cache = { version, lists: new Map() };
+    return this.cache.lists;
   }
 
   private run({ holder, wallNow, now, maxChanges, buildChunk }: EngineStepInput): EngineStepResult {
@@ -81,7 +98,7 @@ export class SqliteEngine {
     }
     const state = this.q.get("SELECT checkpoint, clock FROM engine_state WHERE id = 1").get() as { checkpoint: number; clock: number };
     const clock = Math.max(state.clock, now);
-    const ctx = new StepContext(evalTime(clock), new StepLog(clock));
+    const ctx = new StepContext(evalTime(clock), new StepLog(clock), this.lists());
 
     const due = this.q
       .get("SELECT * FROM segments WHERE type = 'DYNAMIC' AND status = 'READY' AND next_wake_at <= ? ORDER BY id")
@@ -197,6 +214,11 @@ export class SqliteEngine {
 
   private loadContacts(ids: readonly number[]): Map<number, ContactRow> {
     const rows = new Map<number, ContactRow>();
+    if (ids.length === 1) {
+      const row = this.q.get(`SELECT ${FACT_COLUMNS} FROM contacts WHERE id = ?`).get(ids[0]) as ContactRow | undefined;
+      if (row) rows.set(row.id, row);
+      return rows;
+    }
     const select = this.q.get(`SELECT ${FACT_COLUMNS} FROM contacts WHERE id IN (SELECT value FROM json_each(?))`);
     for (let i = 0; i < ids.length; i += 5_000) {
       for (const row of select.all(JSON.stringify(ids.slice(i, i + 5_000))) as ContactRow[]) rows.set(row.id, row);
@@ -206,6 +228,11 @@ export class SqliteEngine {
 
   private loadMemberships(ids: readonly number[]): Map<number, Set<string>> {
     const memberships = new Map<number, Set<string>>();
+    if (ids.length === 1) {
+      const segments = this.q.pluck("SELECT segment_id FROM memberships WHERE contact_id = ?").all(ids[0]) as number[];
+      if (segments.length > 0) memberships.set(ids[0]!, new Set(segments.map(String)));
+      return memberships;
+    }
     const select = this.q.get("SELECT segment_id, contact_id FROM memberships WHERE contact_id IN (SELECT value FROM json_each(?))");
     for (let i = 0; i < ids.length; i += 5_000) {
       for (const row of select.all(JSON.stringify(ids.slice(i, i + 5_000))) as { segment_id: number; contact_id: number }[]) {
@@ -286,6 +313,7 @@ export class SqliteEngine {
     const list = row ? this.listState(ctx, row.list_id) : null;
     if (!row || !list || row.type !== "DYNAMIC" || change.payload === null || change.seq <= row.condition_seq) return;
     ctx.lists.delete(row.list_id);
+    bumpCatalog(this.q);
     if (row.status === "BUILDING") {
       this.q
         .get("UPDATE segments SET condition = ?, condition_seq = ?, build_cursor = 0, clock_at = ?, updated_at = ? WHERE id = ?")
@@ -324,6 +352,7 @@ export class SqliteEngine {
     const list = this.listState(ctx, row.list_id);
     if (!list) return true;
     ctx.lists.delete(row.list_id);
+    bumpCatalog(this.q);
     const segment = this.compiler.compile(liveRow(row), list.customFields);
     // Every chunk evaluates at the build's start; flips since then are applied when it is READY.
     const buildAt = evalTime(row.clock_at);

@@ -120,6 +120,9 @@ const MIGRATIONS: string[] = [
   );
 
   INSERT INTO meta (key, value) VALUES ('pruned_through', '0');
+  -- Bumped by every change to what the engine evaluates (segments, their conditions, custom
+  -- fields), so the engine can keep compiled segments between steps.
+  INSERT INTO meta (key, value) VALUES ('catalog_version', '0');
   -- Seed the sequences so "latest" reads work before the first row.
   INSERT INTO sqlite_sequence (name, seq) VALUES ('changes', 0), ('events', 0);
   `,

@@ -24,7 +24,7 @@ import type {
 } from "../port";
 import { ROW_SPAN } from "../event-runs";
 import { compileSql } from "./condition-sql";
-import { idArray, insertMany, openDatabase, type OpenOptions, rowId, StatementCache } from "./database";
+import { bumpCatalog, idArray, insertMany, openDatabase, type OpenOptions, rowId, StatementCache } from "./database";
 import { SqliteEngine } from "./engine-step";
 import {
   type ApiKeyRow,
@@ -48,6 +48,15 @@ const INSERT_CONTACT = `INSERT INTO contacts (list_id, created_at, ${CONTACT_WRI
   ON CONFLICT (list_id, email_n) DO NOTHING`;
 const UPDATE_CONTACT = `UPDATE contacts SET ${CONTACT_WRITE_COLUMNS.map((column) => `${column} = ?`).join(", ")} WHERE id = ?`;
 const INSERT_CHANGE = "INSERT INTO changes (kind, list_id, contact_id, segment_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)";
+
+/** Rows by id: one indexed lookup for a single id, `IN (json_each)` for a batch. */
+function rowsById<R>(q: StatementCache, table: string, ids: readonly string[]): R[] {
+  if (ids.length === 1) {
+    const row = q.get(`SELECT * FROM ${table} WHERE id = ?`).get(rowId(ids[0]!)) as R | undefined;
+    return row ? [row] : [];
+  }
+  return q.get(`SELECT * FROM ${table} WHERE id IN (SELECT value FROM json_each(?))`).all(idArray(ids)) as R[];
+}
 
 function byIds<T extends { id: string }>(ids: readonly string[], records: T[]): (T | null)[] {
   const map = new Map(records.map((record) => [record.id, record]));
@@ -84,8 +93,7 @@ export class SqliteStore implements Store {
   }
 
   async getLists(ids: readonly string[]): Promise<(ListRecord | null)[]> {
-    const rows = this.q.get("SELECT * FROM lists WHERE id IN (SELECT value FROM json_each(?))").all(idArray(ids)) as ListRow[];
-    return byIds(ids, rows.map(listFromRow));
+    return byIds(ids, rowsById<ListRow>(this.q, "lists", ids).map(listFromRow));
   }
 
   async pageLists(workspaceId: string, first: number, after?: TimeKey): Promise<Page<ListRecord>> {
@@ -110,6 +118,7 @@ export class SqliteStore implements Store {
          WHERE id = ? RETURNING *`,
       )
       .get(patch.name ?? null, patch.customFields ? JSON.stringify(patch.customFields) : null, now, rowId(id)) as ListRow | undefined;
+    if (row && patch.customFields) bumpCatalog(this.q);
     return row ? listFromRow(row) : null;
   }
 
@@ -126,6 +135,7 @@ export class SqliteStore implements Store {
           this.compiler.forget(String(segmentId));
         }
         tombstone.run("LIST_DELETED", listId, null, now);
+        bumpCatalog(this.q);
         this.q.get("DELETE FROM segments WHERE list_id = ?").run(listId);
         this.q.get("DELETE FROM contacts WHERE list_id = ?").run(listId);
         this.q.get("DELETE FROM lists WHERE id = ?").run(listId);
@@ -189,14 +199,15 @@ export class SqliteStore implements Store {
         const row = this.q.get("SELECT * FROM contacts WHERE id = ?").get(contactId) as ContactRow | undefined;
         if (!row) return null;
         const next = applyPatch(contactDataFromRow(row), patch);
+        let updated: ContactRow;
         try {
-          this.q.get(UPDATE_CONTACT).run(...contactWriteValues(next, catalog, row.created_at, now), contactId);
+          updated = this.q.get(`${UPDATE_CONTACT} RETURNING *`).get(...contactWriteValues(next, catalog, row.created_at, now), contactId) as ContactRow;
         } catch (error) {
           if (isUniqueViolation(error)) throw conflict(`another contact of this list already has the email ${next.email}`, { field: "email" });
           throw error;
         }
         this.q.get(INSERT_CHANGE).run("CONTACT_UPDATED", row.list_id, contactId, null, null, now);
-        return contactFromRow(this.q.get("SELECT * FROM contacts WHERE id = ?").get(contactId) as ContactRow);
+        return contactFromRow(updated);
       })
       .immediate();
   }
@@ -215,8 +226,7 @@ export class SqliteStore implements Store {
   }
 
   async getContacts(ids: readonly string[]): Promise<(ContactRecord | null)[]> {
-    const rows = this.q.get("SELECT * FROM contacts WHERE id IN (SELECT value FROM json_each(?))").all(idArray(ids)) as ContactRow[];
-    return byIds(ids, rows.map(contactFromRow));
+    return byIds(ids, rowsById<ContactRow>(this.q, "contacts", ids).map(contactFromRow));
   }
 
   async pageContacts(listId: string, query: ContactQuery): Promise<Page<ContactRecord>> {
@@ -251,13 +261,16 @@ export class SqliteStore implements Store {
     input: { listId: string; name: string; type: SegmentType; condition: StoredCondition },
     now: number,
   ): Promise<SegmentRecord> {
-    const row = this.q
-      .get(
-        `INSERT INTO segments (list_id, name, type, status, condition, member_count, build_cursor, clock_at, created_at, updated_at)
-         VALUES (?, ?, ?, 'BUILDING', ?, 0, 0, ?, ?, ?) RETURNING *`,
-      )
-      .get(rowId(input.listId), input.name, input.type, JSON.stringify(input.condition), now, now, now) as SegmentRow;
-    return segmentFromRow(row);
+    return this.db.transaction(() => {
+      bumpCatalog(this.q);
+      const row = this.q
+        .get(
+          `INSERT INTO segments (list_id, name, type, status, condition, member_count, build_cursor, clock_at, created_at, updated_at)
+           VALUES (?, ?, ?, 'BUILDING', ?, 0, 0, ?, ?, ?) RETURNING *`,
+        )
+        .get(rowId(input.listId), input.name, input.type, JSON.stringify(input.condition), now, now, now) as SegmentRow;
+      return segmentFromRow(row);
+    })();
   }
 
   async renameSegment(id: string, name: string, now: number): Promise<SegmentRecord | null> {
@@ -285,6 +298,7 @@ export class SqliteStore implements Store {
         if (!row) return false;
         this.q.get("DELETE FROM memberships WHERE segment_id = ?").run(segmentId);
         this.q.get("INSERT INTO events (kind, list_id, segment_id, occurred_at) VALUES ('SEGMENT_DELETED', ?, ?, ?)").run(row.list_id, segmentId, now);
+        bumpCatalog(this.q);
         this.compiler.forget(id);
         return true;
       })
@@ -292,8 +306,7 @@ export class SqliteStore implements Store {
   }
 
   async getSegments(ids: readonly string[]): Promise<(SegmentRecord | null)[]> {
-    const rows = this.q.get("SELECT * FROM segments WHERE id IN (SELECT value FROM json_each(?))").all(idArray(ids)) as SegmentRow[];
-    return byIds(ids, rows.map(segmentFromRow));
+    return byIds(ids, rowsById<SegmentRow>(this.q, "segments", ids).map(segmentFromRow));
   }
 
   async segmentsOfLists(listIds: readonly string[]): Promise<SegmentRecord[][]> {
