@@ -9,7 +9,7 @@ import { EventFeed } from "./engine/event-feed";
 import type { Logger } from "./logger";
 import { createServices, type ServiceSettings, type Services } from "./services";
 import type { Store } from "./stores/port";
-import { MongoStore } from "./stores/mongo/store";
+import type { MongoStore as MongoStoreClass } from "./stores/mongo/store";
 import { SqliteStore } from "./stores/sqlite/store";
 
 export interface AppOptions {
@@ -32,7 +32,11 @@ export interface App {
 
 /** MongoDB when MONGODB_URI is set, the embedded SQLite file otherwise. */
 export async function openStore(config: Config): Promise<Store> {
-  if (config.mongodbUri) return MongoStore.open(config.mongodbUri, { retentionMs: config.eventRetentionMs });
+  if (config.mongodbUri) {
+    // Loaded only when used: the embedded store never pays for mongoose.
+    const { MongoStore } = require("./stores/mongo/store") as { MongoStore: typeof MongoStoreClass };
+    return MongoStore.open(config.mongodbUri, { retentionMs: config.eventRetentionMs });
+  }
   return SqliteStore.open(config.sqlitePath);
 }
 

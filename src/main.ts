@@ -4,7 +4,7 @@ import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
 import { StartupRefused, startServer } from "./server";
-import { MongoDeploymentError, redactUri } from "./stores/mongo/connect";
+import { MongoDeploymentError, redactUri } from "./stores/mongo/errors";
 
 async function main(): Promise<void> {
   let config;

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from "@apollo/server/plugin/landingPage/default";
 import { expressMiddleware } from "@as-integrations/express5";
@@ -124,6 +125,8 @@ export async function startServer(app: App, listen: { port: number; host: string
       formatGraphQLError(formatted, error, { production: config.production, hideSuggestions: !config.introspection }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // No HTTP caching of GraphQL responses here; without it Apollo skips a hook per resolved field.
+      ApolloServerPluginCacheControlDisabled(),
       {
         async serverWillStart() {
           return {

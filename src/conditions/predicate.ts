@@ -20,14 +20,30 @@ type Getter = (facts: ContactFacts, at: EvalTime) => Value;
 export function fieldGetter(field: FieldRef): Getter {
   if (field.source === "attribute") {
     const key = field.name;
-    return (facts) => (Object.hasOwn(facts.attributes, key) ? facts.attributes[key]! : null);
+    // Keys such as "constructor" also name inherited properties: only those need the own check.
+    if (key in Object.prototype) return (facts) => (Object.hasOwn(facts.attributes, key) ? facts.attributes[key]! : null);
+    return (facts) => facts.attributes[key] ?? null;
   }
   if (field.type === "AGE") {
     return (facts, at) => (facts.birthDate === null ? null : ageOn(facts.birthDate, at.today));
   }
-  const name = field.name as keyof ContactFacts;
-  return (facts) => facts[name] as Value;
+  return BUILTIN_GETTERS[field.name] ?? ((facts) => facts[field.name as keyof ContactFacts] as Value);
 }
+
+/** One closure per built-in field, each with a fixed property access (monomorphic and inlinable). */
+const BUILTIN_GETTERS: Record<string, Getter> = {
+  email: (facts) => facts.email,
+  firstName: (facts) => facts.firstName,
+  lastName: (facts) => facts.lastName,
+  phone: (facts) => facts.phone,
+  country: (facts) => facts.country,
+  city: (facts) => facts.city,
+  gender: (facts) => facts.gender,
+  birthDate: (facts) => facts.birthDate,
+  tags: (facts) => facts.tags,
+  createdAt: (facts) => facts.createdAt,
+  updatedAt: (facts) => facts.updatedAt,
+};
 
 /** now − duration, memoized for the last instant asked (one evaluation time serves many contacts). */
 export function durationThreshold(duration: Duration): (now: number) => number {
@@ -47,15 +63,25 @@ export function compilePredicate(condition: Condition): Predicate {
   switch (condition.kind) {
     case "and": {
       const items = condition.items.map(compilePredicate);
+      if (items.length === 1) return items[0]!;
+      if (items.length === 2) {
+        const [a, b] = items as [Predicate, Predicate];
+        return (facts, at) => a(facts, at) && b(facts, at);
+      }
       return (facts, at) => {
-        for (const item of items) if (!item(facts, at)) return false;
+        for (let i = 0; i < items.length; i++) if (!items[i]!(facts, at)) return false;
         return true;
       };
     }
     case "or": {
       const items = condition.items.map(compilePredicate);
+      if (items.length === 1) return items[0]!;
+      if (items.length === 2) {
+        const [a, b] = items as [Predicate, Predicate];
+        return (facts, at) => a(facts, at) || b(facts, at);
+      }
       return (facts, at) => {
-        for (const item of items) if (item(facts, at)) return true;
+        for (let i = 0; i < items.length; i++) if (items[i]!(facts, at)) return true;
         return false;
       };
     }
@@ -126,8 +152,11 @@ function compileLeaf(leaf: Leaf): Predicate {
       };
     }
     case "hasAny": {
-      const wanted = test.values;
-      return (facts) => facts.tags.some((tag) => wanted.includes(tag));
+      const wanted = new Set(test.values);
+      return (facts) => {
+        for (const tag of facts.tags) if (wanted.has(tag)) return true;
+        return false;
+      };
     }
     case "hasAll": {
       const wanted = test.values;

@@ -9,6 +9,18 @@ export interface Context {
   loaders: Loaders;
 }
 
+/** Loaders are made on first use: a subscription that never resolves a field holds none. */
 export function createContext(services: Services, workspaceId: string, requestId: string): Context {
-  return { requestId, workspaceId, services, loaders: createLoaders(services.store, workspaceId) };
+  let loaders: Loaders | undefined;
+  return {
+    requestId,
+    workspaceId,
+    services,
+    get loaders() {
+      return (loaders ??= createLoaders(services.store, workspaceId));
+    },
+    set loaders(value: Loaders) {
+      loaders = value;
+    },
+  };
 }

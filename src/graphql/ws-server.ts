@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type http from "node:http";
-import { type ExecutionArgs, GraphQLError, type GraphQLSchema, parse, specifiedRules, validate } from "graphql";
+import { type ExecutionArgs, GraphQLError, type GraphQLSchema, specifiedRules, validate } from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -19,6 +19,7 @@ import type { OperationRateLimiter } from "../security/rate-limit";
 import type { Services } from "../services";
 import { type Context, createContext } from "./context";
 import { formatErrors, toGraphQLError } from "./errors";
+import { DocumentCache, sharedSubscribe } from "./shared-subscriptions";
 
 /** Close codes beyond graphql-ws's own. */
 export const CLOSE_TOO_MANY_CONNECTIONS = 4429;
@@ -47,6 +48,7 @@ export function attachWebSocketServer(deps: WebSocketDeps): { dispose(): Promise
   const { httpServer, schema, services, config, logger, authenticator, rateLimiter, limits } = deps;
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.maxBodyBytes });
   const rules = [...specifiedRules, ...validationRules(limits)];
+  const documents = new DocumentCache({ maxTokens: limits.maxTokens });
   const connectionsPerKey = new Map<string, number>();
   const principals = new Map<WebSocket, Principal>();
   const formatting = (requestId?: string) => ({
@@ -62,6 +64,7 @@ export function attachWebSocketServer(deps: WebSocketDeps): { dispose(): Promise
       schema,
       // graphql-ws masks its own close reasons by this, not by NODE_ENV, when told.
       isProd: config.production,
+      subscribe: sharedSubscribe(),
       onConnect: async (ctx) => {
         let outcome;
         try {
@@ -110,7 +113,7 @@ export function attachWebSocketServer(deps: WebSocketDeps): { dispose(): Promise
         }
         let document;
         try {
-          document = parse(payload.query, { maxTokens: limits.maxTokens });
+          document = documents.parse(payload.query);
         } catch (error) {
           // Syntax errors (the token limit included) carry the code Apollo gives them over HTTP.
           if (!(error instanceof GraphQLError)) {

@@ -48,7 +48,6 @@ export class ContactService {
 
   /** Lets the engine apply a write before the mutation returns, so reads reflect it. */
   private settle(): Promise<boolean> {
-    this.deps.engine.kick();
     return this.deps.engine.drain(this.deps.settings.writeSettleMs);
   }
 

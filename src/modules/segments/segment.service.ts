@@ -25,7 +25,6 @@ export class SegmentService {
 
   /** Waits (briefly) for the engine, then reads the segment as it now is. */
   private async settled(ctx: Context, id: string): Promise<SegmentRecord> {
-    this.deps.engine.kick();
     await this.deps.engine.drain(this.deps.settings.segmentSettleMs);
     ctx.loaders.clear();
     const segment = await ctx.loaders.segment(id);

@@ -75,17 +75,19 @@ export class Segment extends Node {
 }
 
 export function segmentView(record: SegmentRecord): Segment {
-  return Object.assign(new Segment(), {
+  const view = Object.assign(new Segment(), {
     id: toGlobalId("Segment", record.id),
     name: record.name,
     type: record.type as SegmentType,
     status: record.status as SegmentStatus,
-    condition: record.condition,
     memberCount: record.memberCount,
     createdAt: new Date(record.createdAt),
     updatedAt: new Date(record.updatedAt),
     record,
   });
+  // Read from the record only when asked for (stores may parse it lazily).
+  Object.defineProperty(view, "condition", { get: () => record.condition, enumerable: true });
+  return view;
 }
 
 @ObjectType("SegmentPreview")

@@ -5,14 +5,9 @@
 import mongoose, { type Connection } from "mongoose";
 import { defineModels, type Models } from "./models";
 
-export class MongoDeploymentError extends Error {}
+import { MongoDeploymentError, redactUri } from "./errors";
 
-/** The URI without credentials (user info, and secret-looking options), for messages and logs. */
-export function redactUri(uri: string): string {
-  return uri
-    .replace(/^(mongodb(?:\+srv)?:\/\/)[^/?#]*@/, "$1***@")
-    .replace(/([?&](?:[^=&]*(?:password|secret|token|authMechanismProperties)[^=&]*)=)[^&]*/gi, "$1***");
-}
+export { MongoDeploymentError, redactUri };
 
 /** Refuses a standalone server: change streams (and transactions) need a replica set. */
 export async function assertChangeStreams(connection: Connection, uri: string): Promise<void> {

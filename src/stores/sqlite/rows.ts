@@ -108,14 +108,18 @@ export function contactDataFromRow(row: ContactRow): ContactData {
     city: row.city,
     gender: row.gender,
     birthDate: row.birth_date,
-    tags: JSON.parse(row.tags),
-    attributes: JSON.parse(row.attributes),
+    tags: row.tags === "[]" ? [] : JSON.parse(row.tags),
+    attributes: row.attributes === "{}" ? {} : JSON.parse(row.attributes),
   };
 }
 
 export function contactFromRow(row: ContactRow): ContactRecord {
   return { id: String(row.id), listId: String(row.list_id), ...contactDataFromRow(row), createdAt: row.created_at, updatedAt: row.updated_at };
 }
+
+/** The columns contactFromRow reads (the normal forms stay in the database). */
+export const RECORD_COLUMNS =
+  "id, list_id, email, first_name, last_name, phone, country, city, gender, birth_date, tags, attributes, created_at, updated_at";
 
 /** The columns factsFromRow reads. */
 export const FACT_COLUMNS =
@@ -142,13 +146,17 @@ export function factsFromRow(row: ContactRow): ContactFacts {
 }
 
 export function segmentFromRow(row: SegmentRow): SegmentRecord {
+  let condition: StoredCondition | undefined;
   return {
     id: String(row.id),
     listId: String(row.list_id),
     name: row.name,
     type: row.type,
     status: row.status,
-    condition: JSON.parse(row.condition) as StoredCondition,
+    // Parsed when read: most reads of a segment (names, counts) never look at its condition.
+    get condition() {
+      return (condition ??= JSON.parse(row.condition) as StoredCondition);
+    },
     memberCount: row.member_count,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -38,6 +38,7 @@ import {
   eventsFromRow,
   type ListRow,
   listFromRow,
+  RECORD_COLUMNS,
   type SegmentRow,
   segmentFromRow,
 } from "./rows";
@@ -50,12 +51,12 @@ const UPDATE_CONTACT = `UPDATE contacts SET ${CONTACT_WRITE_COLUMNS.map((column)
 const INSERT_CHANGE = "INSERT INTO changes (kind, list_id, contact_id, segment_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)";
 
 /** Rows by id: one indexed lookup for a single id, `IN (json_each)` for a batch. */
-function rowsById<R>(q: StatementCache, table: string, ids: readonly string[]): R[] {
+function rowsById<R>(q: StatementCache, table: string, ids: readonly string[], columns = "*"): R[] {
   if (ids.length === 1) {
-    const row = q.get(`SELECT * FROM ${table} WHERE id = ?`).get(rowId(ids[0]!)) as R | undefined;
+    const row = q.get(`SELECT ${columns} FROM ${table} WHERE id = ?`).get(rowId(ids[0]!)) as R | undefined;
     return row ? [row] : [];
   }
-  return q.get(`SELECT * FROM ${table} WHERE id IN (SELECT value FROM json_each(?))`).all(idArray(ids)) as R[];
+  return q.get(`SELECT ${columns} FROM ${table} WHERE id IN (SELECT value FROM json_each(?))`).all(idArray(ids)) as R[];
 }
 
 function byIds<T extends { id: string }>(ids: readonly string[], records: T[]): (T | null)[] {
@@ -226,12 +227,12 @@ export class SqliteStore implements Store {
   }
 
   async getContacts(ids: readonly string[]): Promise<(ContactRecord | null)[]> {
-    return byIds(ids, rowsById<ContactRow>(this.q, "contacts", ids).map(contactFromRow));
+    return byIds(ids, rowsById<ContactRow>(this.q, "contacts", ids, RECORD_COLUMNS).map(contactFromRow));
   }
 
   async pageContacts(listId: string, query: ContactQuery): Promise<Page<ContactRecord>> {
     const params: unknown[] = [rowId(listId)];
-    let sql = "SELECT * FROM contacts c WHERE c.list_id = ?";
+    let sql = `SELECT ${RECORD_COLUMNS} FROM contacts c WHERE c.list_id = ?`;
     if (query.after) {
       sql += " AND (c.created_at, c.id) < (?, ?)";
       params.push(query.after.createdAt, rowId(query.after.id) ?? 0);

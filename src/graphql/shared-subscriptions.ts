@@ -1,0 +1,123 @@
+/**
+ * Subscriptions executed once per event, not once per subscriber. Every subscriber of a list
+ * receives the same events; those sending the same document (and the same values for variables
+ * that its payload selection reads) in the same workspace get the same result, so one
+ * execution serves them all. With thousands of subscribers this turns thousands of executions
+ * per event into one; each subscriber still gets its own message.
+ */
+import {
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  execute,
+  Kind,
+  type OperationDefinitionNode,
+  parse,
+  type ParseOptions,
+  type SelectionSetNode,
+  visit,
+} from "graphql";
+import { createSourceEventStream } from "graphql/execution/subscribe";
+import type { Context } from "./context";
+
+/** Parsed documents by source text: subscribers sending the same text share one AST. */
+export class DocumentCache {
+  private readonly documents = new Map<string, DocumentNode>();
+
+  constructor(
+    private readonly options: ParseOptions,
+    private readonly limit = 1_000,
+  ) {}
+
+  parse(source: string): DocumentNode {
+    let document = this.documents.get(source);
+    if (!document) {
+      document = parse(source, this.options);
+      if (this.documents.size >= this.limit) this.documents.delete(this.documents.keys().next().value!);
+      this.documents.set(source, document);
+    }
+    return document;
+  }
+}
+
+const documentIds = new WeakMap<DocumentNode, number>();
+let nextDocumentId = 1;
+
+/** The variables a subscription's payload selection reads (not those only given to the root field). */
+const payloadVariables = new WeakMap<DocumentNode, Map<string | undefined, string[]>>();
+
+function variablesUnderRoot(document: DocumentNode, operationName: string | undefined): string[] {
+  let byOperation = payloadVariables.get(document);
+  if (!byOperation) payloadVariables.set(document, (byOperation = new Map()));
+  let names = byOperation.get(operationName);
+  if (!names) {
+    const found = new Set<string>();
+    const operation = document.definitions.find(
+      (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (operationName === undefined || d.name?.value === operationName),
+    );
+    const collect = (selectionSet: SelectionSetNode | undefined) =>
+      selectionSet &&
+      visit(selectionSet, {
+        Variable: (node) => {
+          found.add(node.name.value);
+        },
+      });
+    for (const selection of operation?.selectionSet.selections ?? []) {
+      if (selection.kind === Kind.FIELD) collect(selection.selectionSet);
+    }
+    // Fragments may read variables too.
+    for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) collect(definition.selectionSet);
+    names = [...found].sort();
+    byOperation.set(operationName, names);
+  }
+  return names;
+}
+
+/** Recent results by (document, operation, workspace, payload variables, event). */
+class ResultCache {
+  private readonly results = new Map<string, Promise<ExecutionResult>>();
+
+  constructor(private readonly limit = 20_000) {}
+
+  get(key: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
+    let result = this.results.get(key);
+    if (!result) {
+      result = run();
+      if (this.results.size >= this.limit) this.results.delete(this.results.keys().next().value!);
+      this.results.set(key, result);
+    }
+    return result;
+  }
+}
+
+export function sharedSubscribe(): (args: ExecutionArgs) => Promise<AsyncIterable<ExecutionResult> | ExecutionResult> {
+  const cache = new ResultCache();
+  return async (args) => {
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
+    const iterator = (source as AsyncIterable<{ seq: number }>)[Symbol.asyncIterator]();
+    let documentId = documentIds.get(args.document);
+    if (documentId === undefined) documentIds.set(args.document, (documentId = nextDocumentId++));
+    const names = variablesUnderRoot(args.document, args.operationName ?? undefined);
+    const variables = names.map((name) => args.variableValues?.[name]);
+    const workspace = (args.contextValue as Context).workspaceId;
+    const prefix = `${documentId}|${args.operationName ?? ""}|${workspace}|${JSON.stringify(variables)}|`;
+    const resultOf = (event: { seq: number }) => cache.get(prefix + event.seq, async () => execute({ ...args, rootValue: event }) as ExecutionResult);
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      async next() {
+        const step = await iterator.next();
+        return step.done ? step : { value: await resultOf(step.value), done: false };
+      },
+      async return() {
+        return (await iterator.return?.()) ?? { value: undefined, done: true };
+      },
+      async throw(error: unknown) {
+        if (iterator.throw) return iterator.throw(error);
+        throw error;
+      },
+    } as AsyncIterableIterator<ExecutionResult>;
+  };
+}
