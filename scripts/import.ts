@@ -7,6 +7,7 @@
  * (separated by ";"), and attributes.<key> for custom fields.
  */
 import "reflect-metadata";
+import { runMain } from "./cli";
 import { createReadStream } from "node:fs";
 import { parseArgs } from "node:util";
 import { parse } from "csv-parse";
@@ -93,10 +94,4 @@ async function main(): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(error?.message ?? error);
-    process.exit(2);
-  },
-);
+runMain(main);

@@ -6,9 +6,10 @@
  * Keys are stored only as SHA-256 hashes in the database at SQLITE_PATH.
  */
 import "reflect-metadata";
+import { runMain } from "./cli";
 import { parseArgs } from "node:util";
 import { openStore } from "../src/app";
-import { ConfigError, loadConfig } from "../src/config";
+import { loadConfig } from "../src/config";
 import { generateApiKey } from "../src/security/api-keys";
 
 const WORKSPACE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -69,10 +70,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(2);
-  },
-);
+runMain(main);

@@ -4,8 +4,9 @@
  * Safe to run beside a live server: it reads one consistent snapshot.
  */
 import "reflect-metadata";
+import { runMain } from "./cli";
 import { openStore } from "../src/app";
-import { ConfigError, loadConfig } from "../src/config";
+import { loadConfig } from "../src/config";
 
 async function main(): Promise<number> {
   const config = loadConfig();
@@ -27,10 +28,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(error instanceof ConfigError ? error.message : error);
-    process.exit(2);
-  },
-);
+runMain(main);

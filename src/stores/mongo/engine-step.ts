@@ -24,7 +24,7 @@ import { ChangeFeed, type ChangeStreamLike, type FeedBatch, type FeedPosition } 
 import { CONTACT_STREAM_PIPELINE, type FeedEntry } from "./change-events";
 import { compileMongoFilter, fieldPath, mongoValue } from "./condition-filter";
 import { type ContactDoc, factsOfDoc } from "./documents";
-import type { Models } from "./models";
+import { collectionsOf, type Models } from "./models";
 import { oid, type SegmentDoc } from "./records";
 import { appendToBuckets, BUCKET_SIZE } from "./static-buckets";
 
@@ -79,19 +79,7 @@ export class MongoEngine {
   }
 
   private get c() {
-    const m = this.models;
-    return {
-      lists: m.List.collection,
-      contacts: m.Contact.collection,
-      segments: m.Segment.collection,
-      memberships: m.Membership.collection,
-      buckets: m.MemberBucket.collection,
-      commands: m.Command.collection,
-      events: m.Event.collection,
-      counters: m.Counter.collection,
-      state: m.EngineState.collection,
-      leases: m.Lease.collection,
-    };
+    return collectionsOf(this.models);
   }
 
   /**

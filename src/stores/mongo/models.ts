@@ -219,3 +219,20 @@ export type Models = ReturnType<typeof defineModels>;
 export function indexDefinitions(retentionSeconds: number): Record<string, unknown[]> {
   return Object.fromEntries(Object.values(schemas(retentionSeconds)).map((schema) => [schema.get("collection"), schema.indexes()]));
 }
+
+/** The native collections behind the models, for bulk operations and sessions. */
+export function collectionsOf(models: Models) {
+  return {
+    lists: models.List.collection,
+    contacts: models.Contact.collection,
+    segments: models.Segment.collection,
+    memberships: models.Membership.collection,
+    buckets: models.MemberBucket.collection,
+    commands: models.Command.collection,
+    events: models.Event.collection,
+    counters: models.Counter.collection,
+    state: models.EngineState.collection,
+    leases: models.Lease.collection,
+    apiKeys: models.ApiKey.collection,
+  };
+}

@@ -33,7 +33,7 @@ import { compileMongoFilter } from "./condition-filter";
 import { connectMongo } from "./connect";
 import { type ContactDoc, contactDataOf, contactFields } from "./documents";
 import { MongoEngine } from "./engine-step";
-import type { Models } from "./models";
+import { collectionsOf, type Models } from "./models";
 import {
   type ApiKeyDoc,
   apiKeyRecord,
@@ -85,19 +85,7 @@ export class MongoStore implements Store {
   }
 
   private get c() {
-    const m = this.models;
-    return {
-      lists: m.List.collection,
-      contacts: m.Contact.collection,
-      segments: m.Segment.collection,
-      memberships: m.Membership.collection,
-      buckets: m.MemberBucket.collection,
-      commands: m.Command.collection,
-      events: m.Event.collection,
-      counters: m.Counter.collection,
-      apiKeys: m.ApiKey.collection,
-      leases: m.Lease.collection,
-    };
+    return collectionsOf(this.models);
   }
 
   /** Runs a function in a transaction (retried by the driver on transient errors). */

@@ -50,7 +50,8 @@ class StepContext {
   ) {}
 }
 
-function liveRow(row: SegmentRow): LiveSegmentRow {
+/** A segment row as the membership core reads it. */
+export function liveRow(row: SegmentRow): LiveSegmentRow {
   return {
     id: String(row.id),
     listId: String(row.list_id),

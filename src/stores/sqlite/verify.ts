@@ -6,6 +6,7 @@ import type Database from "better-sqlite3";
 import { type CustomFieldDef, evalTime } from "../../conditions";
 import type { SegmentCompiler } from "../../engine/membership";
 import type { VerifyReport } from "../port";
+import { liveRow } from "./engine-step";
 import { type ContactRow, type EventRow, eventsFromRow, factsFromRow, type SegmentRow } from "./rows";
 
 const MAX_REPORTED_PER_SEGMENT = 20;
@@ -56,18 +57,7 @@ function check(db: Database.Database, compiler: SegmentCompiler): VerifyReport {
     const checked = segments.filter((s) => s.status === "READY" && !pendingSegments.has(s.id));
     const live = checked.map((row) => ({
       row,
-      segment: compiler.compile(
-        {
-          id: String(row.id),
-          listId: String(row.list_id),
-          type: row.type,
-          status: row.status,
-          condition: JSON.parse(row.condition),
-          memberCount: row.member_count,
-          nextWakeAt: row.next_wake_at,
-        },
-        customFields,
-      ),
+      segment: compiler.compile(liveRow(row), customFields),
       reported: 0,
       seen: new Set<number>(),
     }));
