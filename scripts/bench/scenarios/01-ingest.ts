@@ -2,8 +2,20 @@
  * 1. Ingest: addContacts in batches of 5,000 over HTTP into a list with 20 DYNAMIC segments,
  * timed from the first request until the engine reports nothing pending (membership fully up
  * to date), then checked: every segment's member count equals a fresh count of its condition.
+ *
+ * Beside it, two floors measured on the same rows in this process, each one core's work that
+ * every addContacts request pays whatever else happens:
+ * - the GraphQL boundary: the request bodies parsed (JSON.parse) and their variables coerced by
+ *   graphql-js against the service's schema, nothing stored;
+ * - the store write: the validated rows written by the store port's insertContacts (contact rows,
+ *   their indexes, the change feed) into a fresh database, no segments, no engine, no HTTP.
  */
-import { CUSTOM_FIELDS, describeSelectivity, generateContacts, segmentConditions, selectivity, utcMidnight } from "../data";
+import { rmSync } from "node:fs";
+import { getVariableValues, type OperationDefinitionNode, parse } from "graphql";
+import { type ContactInputShape, cleanContact } from "../../../src/domain/contacts";
+import { buildAppSchema } from "../../../src/schema";
+import { SqliteStore } from "../../../src/stores/sqlite/store";
+import { CATALOG, CUSTOM_FIELDS, describeSelectivity, generateContacts, segmentConditions, selectivity, utcMidnight } from "../data";
 import { measured } from "../support/profile";
 import { startChildServer } from "../support/server";
 import { fmt, sleep } from "../support/stats";
@@ -70,6 +82,9 @@ export const ingest: Scenario = {
       });
       const seconds = (performance.now() - started) / 1000;
       if (added !== total) throw new Error(`added ${added} of ${total}`);
+      const floor = boundaryFloor(bodies, total);
+      const write = await storeWriteFloor(bodies, total, ctx.fixtures.path("s1-store-write.db"));
+      const bothFloors = 1 / (1 / floor.rate + 1 / write.rate);
 
       // Exactness: stored member counts against a fresh evaluation of each condition (SQL, via segmentPreview).
       const counts = await gql.request<{ contactList: { contactCount: number; segments: { id: string; memberCount: number; status: string; condition: unknown }[] } }>(
@@ -93,12 +108,17 @@ export const ingest: Scenario = {
         figures: [
           { label: "contacts/s, end to end", value: Math.round(rate), unit: "contacts/s", target: { op: ">=", value: 50_000 } },
           { label: "membership transitions per contact", value: transitionsPerContact, unit: "" },
+          { label: "floor: JSON.parse + graphql-js variable coercion alone", value: Math.round(floor.rate), unit: "contacts/s" },
+          { label: "floor: store write alone (insertContacts, no segments)", value: Math.round(write.rate), unit: "contacts/s" },
+          { label: "ceiling of the two floors together, one core", value: Math.round(bothFloors), unit: "contacts/s" },
           { label: "segments exact at the end", value: `${segmentIds.length - mismatches}/${segmentIds.length}`, unit: "", pass: mismatches === 0 },
         ],
         notes: [
           `${fmt(total)} contacts in ${bodies.length} addContacts calls of ${fmt(BATCH)} (one at a time) into a list with ${specs.length} DYNAMIC segments: ${seconds.toFixed(2)} s until membershipEngine.pendingChanges = 0 (last response after ${((lastResponse - started) / 1000).toFixed(2)} s)`,
           `${fmt(members)} ENTERED transitions (${transitionsPerContact.toFixed(2)} per contact), each an event in the log`,
           describeSelectivity(shares),
+          `GraphQL boundary alone (same bodies, no store, best of 3 passes, one core): JSON.parse ${fmt(floor.parseMs)} ms + getVariableValues ${fmt(floor.coerceMs)} ms for ${fmt(total)} contacts = ${fmt(floor.rate)} contacts/s`,
+          `store write alone (same rows after validation, ${bodies.length} insertContacts calls into a fresh file, no segments, engine not running): ${fmt(write.ms)} ms = ${fmt(write.rate)} contacts/s; the two floors in sequence: ${fmt(bothFloors)} contacts/s before any membership work`,
         ],
       };
     } finally {
@@ -106,3 +126,51 @@ export const ingest: Scenario = {
     }
   },
 };
+
+/** The cost of turning the request bodies into coerced variables: the best of three passes. */
+function boundaryFloor(bodies: readonly string[], total: number): { parseMs: number; coerceMs: number; rate: number } {
+  const schema = buildAppSchema();
+  const operation = parse(ADD).definitions[0] as OperationDefinitionNode;
+  let best = { parseMs: Number.POSITIVE_INFINITY, coerceMs: 0, rate: 0 };
+  for (let pass = 0; pass < 3; pass++) {
+    let parseMs = 0;
+    let coerceMs = 0;
+    for (const text of bodies) {
+      const t0 = performance.now();
+      const { variables } = JSON.parse(text) as { variables: Record<string, unknown> };
+      const t1 = performance.now();
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
+      coerceMs += performance.now() - t1;
+      parseMs += t1 - t0;
+      if (coerced.errors) throw new Error(`variables refused: ${coerced.errors[0]!.message}`);
+    }
+    if (parseMs + coerceMs < best.parseMs + best.coerceMs) best = { parseMs, coerceMs, rate: total / ((parseMs + coerceMs) / 1000) };
+  }
+  return best;
+}
+
+/** insertContacts alone over the same rows, validated outside the clock, into a fresh database. */
+async function storeWriteFloor(bodies: readonly string[], total: number, path: string): Promise<{ ms: number; rate: number }> {
+  rmSync(path, { force: true });
+  rmSync(`${path}-wal`, { force: true });
+  rmSync(`${path}-shm`, { force: true });
+  const store = SqliteStore.open(path);
+  try {
+    const list = await store.createList({ workspaceId: "bench", name: "store write floor", customFields: CUSTOM_FIELDS }, Date.now());
+    let ms = 0;
+    for (const text of bodies) {
+      const { variables } = JSON.parse(text) as { variables: { contacts: ContactInputShape[] } };
+      const rows = variables.contacts.map((input) => ({ data: cleanContact(input, CATALOG), patch: { fields: {} } }));
+      const t0 = performance.now();
+      const result = await store.insertContacts(list, rows, false, Date.now());
+      ms += performance.now() - t0;
+      if (result.added !== rows.length) throw new Error(`store write floor: added ${result.added} of ${rows.length}`);
+    }
+    return { ms, rate: total / (ms / 1000) };
+  } finally {
+    await store.close();
+    rmSync(path, { force: true });
+    rmSync(`${path}-wal`, { force: true });
+    rmSync(`${path}-shm`, { force: true });
+  }
+}
