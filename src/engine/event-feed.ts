@@ -12,6 +12,11 @@ export function matches(event: MembershipEvent, filter: EventFilter): boolean {
   return true;
 }
 
+/** A subscriber's handle on its wait: `cancel` is set while it waits. */
+export interface Waiter {
+  cancel?: (() => void) | undefined;
+}
+
 export class EventFeed {
   private ring: MembershipEvent[] = [];
   /** The ring holds every event with seq > coveredFrom, up to latest. */
@@ -114,19 +119,20 @@ export class EventFeed {
   }
 
   /**
-   * Resolves at the next append, at close, or when `signal` aborts (the waiter is then dropped).
-   * Registered synchronously, so no wake-up is missed.
+   * Resolves at the next append, at close, or when the waiter cancels: `wait` sets
+   * `waiter.cancel`, which resolves the wait at once and drops it. Registered synchronously, so
+   * no wake-up is missed.
    */
-  wait(signal?: AbortSignal): Promise<void> {
-    if (this.closed || signal?.aborted) return Promise.resolve();
+  wait(waiter: Waiter = {}): Promise<void> {
+    if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
-        signal?.removeEventListener("abort", wake);
         this.waiters.delete(wake);
+        waiter.cancel = undefined;
         resolve();
       };
       this.waiters.add(wake);
-      signal?.addEventListener("abort", wake, { once: true });
+      waiter.cancel = wake;
     });
   }
 

@@ -8,7 +8,7 @@
  */
 import { cursorExpired } from "../common/errors";
 import type { EventFilter, MembershipEvent, Store } from "../stores/port";
-import type { EventFeed } from "./event-feed";
+import type { EventFeed, Waiter } from "./event-feed";
 
 const BATCH = 100;
 
@@ -32,7 +32,7 @@ export class MembershipStream implements AsyncIterableIterator<MembershipEvent> 
   private last: number;
   private batch: MembershipEvent[] = [];
   private closed = false;
-  private readonly abort = new AbortController();
+  private readonly waiter: Waiter = {};
 
   constructor(
     private readonly feed: EventFeed,
@@ -74,7 +74,7 @@ export class MembershipStream implements AsyncIterableIterator<MembershipEvent> 
   private close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.abort.abort();
+    this.waiter.cancel?.();
     this.options.onClose?.();
   }
 
@@ -99,6 +99,6 @@ export class MembershipStream implements AsyncIterableIterator<MembershipEvent> 
     }
     // Nothing for us up to the feed's latest event: move on so the ring can forget it, and wait.
     this.last = Math.max(this.last, this.feed.latestSeq);
-    await this.feed.wait(this.abort.signal);
+    await this.feed.wait(this.waiter);
   }
 }

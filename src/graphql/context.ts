@@ -6,7 +6,9 @@ export interface Context {
   requestId: string;
   workspaceId: string;
   services: Services;
-  loaders: Loaders;
+  readonly loaders: Loaders;
+  /** Forgets the loaders: the next use makes new ones (a subscription reads fresh data per event). */
+  dropLoaders(): void;
 }
 
 /** Loaders are made on first use: a subscription that never resolves a field holds none. */
@@ -19,8 +21,8 @@ export function createContext(services: Services, workspaceId: string, requestId
     get loaders() {
       return (loaders ??= createLoaders(services.store, workspaceId));
     },
-    set loaders(value: Loaders) {
-      loaders = value;
+    dropLoaders() {
+      loaders = undefined;
     },
   };
 }

@@ -88,6 +88,9 @@ export function attachWebSocketServer(deps: WebSocketDeps): { dispose(): Promise
         connectionsPerKey.set(key, open + 1);
         ctx.extra.connectionKey = key;
         ctx.extra.principal = outcome.principal;
+        // graphql-ws keeps the upgrade request (headers, stream state) for the connection's life;
+        // nothing reads it after admission, so each idle subscriber lets it go.
+        (ctx.extra as { request?: unknown }).request = undefined;
         principals.set(ctx.extra.socket, outcome.principal);
         return true;
       },

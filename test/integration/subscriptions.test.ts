@@ -402,10 +402,8 @@ describe("completion and fan-out", () => {
 });
 
 describe("stopping", () => {
-  // Product bug (src/engine/subscription.ts): membershipStream waits in `await feed.wait()` with
-  // no way to be stopped, and an async generator's return() only takes effect at its next
-  // `yield`. A stream the client stops stays open (and counted) until an event matching its
-  // filter arrives; for a quiet segment, until the process stops.
+  // A stream waiting on a quiet log must end when its client stops (an async generator's
+  // return() would only take effect at its next `yield`, after the next matching event).
   it("a stream its client stops is closed on the server even if its segment stays quiet", async () => {
     const own = await startTestServer();
     const list = (await own.client.data(CreateListDocument, { input: { name: "Quiet" } })).createContactList;

@@ -1,6 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from "type-graphql";
 import type { Context } from "../../graphql/context";
-import { createLoaders } from "../../graphql/loaders";
 import type { MembershipEvent } from "../../stores/port";
 import { Contact, contactView } from "../contacts/contact.type";
 import { eventCursor } from "./membership-event.service";
@@ -29,7 +28,7 @@ completes when its segment or list is deleted.`,
     @Ctx() ctx: Context,
   ): SegmentMembershipEvent {
     // A subscription's context lives as long as the stream: each event reads fresh data.
-    ctx.loaders = createLoaders(ctx.services.store, ctx.workspaceId);
+    ctx.dropLoaders();
     return membershipEventView(event, eventCursor(event));
   }
 

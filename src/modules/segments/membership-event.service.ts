@@ -54,6 +54,8 @@ export class MembershipEventService {
       if (!list) throw notFound("ContactList", listId!);
       filter = { listId: list.id };
     }
+    // The context lives as long as the stream: an idle subscriber holds no loaders.
+    ctx.dropLoaders();
     const { feed, store } = this.deps;
     let from = feed.latestSeq;
     if (after != null) {
