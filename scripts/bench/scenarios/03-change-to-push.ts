@@ -167,6 +167,7 @@ export const changeToPush: Scenario = {
         notes: [
           `list of ${fmt(fixture.count)} contacts, ${fixture.segments.length} DYNAMIC segments; one graphql-ws client subscribed with listId; ${transitionsPerUpdate.toFixed(2)} transitions per update on average`,
           `one at a time (${sequential.length} updates after ${warmCount} warm-up): p50 ${p(seqLatencies, 50).toFixed(2)} ms, p90 ${p(seqLatencies, 90).toFixed(2)} ms, p99 ${p(seqLatencies, 99).toFixed(2)} ms, max ${Math.max(...seqLatencies).toFixed(2)} ms`,
+          `one at a time, by transitions per update: ${byTransitions(sequential, p)}`,
           `sustained: ${fmt(sent)} of ${fmt(sustained.length)} updates sent in ${sendSeconds.toFixed(1)} s${stoppedAt === null ? "" : ` (sending stopped at ${stoppedAt.toFixed(1)} s: more than ${fmt(backlogLimit)} updates unanswered)`}, all answered after ${answerSeconds.toFixed(1)} s (server throughput ${fmt(sent / answerSeconds)} updates/s); p50 ${p(susLatencies, 50).toFixed(1)} ms, p99 ${p(susLatencies, 99).toFixed(1)} ms, max ${Math.max(...susLatencies).toFixed(1)} ms; ${fmt(expectedTotal)} transitions expected, ${lost} lost, ${unexpected} unexpected, ${strays} stray events, ${httpErrors} HTTP/GraphQL errors, ${subscriber.errors.length} subscription errors`,
         ],
       };
@@ -176,3 +177,19 @@ export const changeToPush: Scenario = {
     }
   },
 };
+
+/** Latency percentiles of the updates grouped by how many transitions each caused. */
+function byTransitions(updates: readonly Tracked[], p: (values: number[], q: number) => number): string {
+  const groups: { label: string; test: (n: number) => boolean }[] = [
+    { label: "1–2", test: (n) => n <= 2 },
+    { label: "3–6", test: (n) => n >= 3 && n <= 6 },
+    { label: "7 or more", test: (n) => n >= 7 },
+  ];
+  return groups
+    .map(({ label, test }) => {
+      const latencies = updates.filter((t) => test(t.update.transitions.length)).map((t) => t.firstAt! - t.sentAt);
+      if (latencies.length === 0) return `${label}: none`;
+      return `${label}: ${latencies.length} updates, p50 ${p(latencies, 50).toFixed(2)} ms, p99 ${p(latencies, 99).toFixed(2)} ms`;
+    })
+    .join("; ");
+}
