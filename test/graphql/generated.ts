@@ -94,6 +94,8 @@ export type ContactPatchInput = {
 export type CreateContactListInput = {
   customFields?: Array<CustomFieldInput> | null | undefined;
   name: string;
+  /** The IANA time zone (e.g. "Europe/Oslo") that calendar conditions of the list's segments are evaluated in: ages, relative dates and dates compared with timestamps. Defaults to "UTC". Fixed at creation: it cannot be changed later. */
+  timeZone?: string | null | undefined;
 };
 
 /** Creating a segment publishes no events: the initial members are not changes. */
