@@ -37,6 +37,27 @@ export const NOWS = [
   "2026-03-29T00:30:00.000Z",
 ].map(Date.parse);
 
+/**
+ * Time zones the zoned property tests draw from: whole, half and three-quarter hour offsets,
+ * both hemispheres, DST that moves by an hour or by 30 minutes, and zones without DST.
+ */
+export const TIME_ZONES = [
+  "UTC",
+  "Europe/Oslo",
+  "America/New_York",
+  "America/Sao_Paulo",
+  "Asia/Kolkata",
+  "Pacific/Auckland",
+  "Pacific/Chatham",
+  "Australia/Lord_Howe",
+] as const;
+export const zoneArb = fc.constantFrom(...TIME_ZONES);
+
+/** The evaluation instants for a zone: NOWS, and the instants whose wall clock there reads NOWS. */
+export function zonedNows(zone: string): number[] {
+  return zone === "UTC" ? NOWS : [...NOWS, ...NOWS.map((now) => dates.instantOfWall(now, zone))];
+}
+
 type DurationInput = { amount: number; unit: dates.DurationUnit };
 const DURATIONS: DurationInput[] = [
   { amount: 30, unit: "MINUTES" },
