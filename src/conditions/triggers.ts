@@ -59,7 +59,7 @@ export function searchFirstInstant(
   value: string | number,
   guess: number | null,
 ): number | null {
-  if (guess === null) return null;
+  if (guess === null || !Number.isFinite(guess)) return null;
   const reached = (t: number) => threshold(evalTime(t, zone)) >= value;
   let lo = guess - 2 * DAY_MS;
   let hi = guess + 2 * DAY_MS;
