@@ -302,7 +302,7 @@ export class SqliteEngine {
       const column = fieldColumn(range.trigger.field);
       const ids = this.q
         .pluck(`SELECT c.id FROM contacts c WHERE c.list_id = ? AND ${column.sql} > ? AND ${column.sql} <= ?`)
-        .all(...column.params, row.list_id, ...column.params, range.above, ...column.params, range.upTo) as number[];
+        .all(row.list_id, ...column.params, range.above, ...column.params, range.upTo) as number[];
       for (const id of ids) candidates.add(id);
     }
     const ids = [...candidates];
