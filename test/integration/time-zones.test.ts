@@ -73,6 +73,35 @@ describe("list time zones", () => {
     expect((await client.data(ListTimeZoneDocument, { id: list.id })).contactList).toEqual({ id: list.id, timeZone: "Pacific/Auckland" });
   });
 
+  it("in America/New_York a date is in the last month from its local midnight until local midnight a month later, across the DST change", async () => {
+    const { client, ws, app, advanceTo } = await clockedServer("2027-03-01T12:00:00.000Z");
+    const { createContactList: list } = await client.data(CreateZonedListDocument, {
+      input: { name: "Renewals", timeZone: "America/New_York", customFields: [{ key: "renewal", type: "DATE" }] },
+    });
+    await client.data(AddContactsDocument, { listId: list.id, contacts: [{ email: "renews@example.com", attributes: { renewal: "2027-03-10" } }] });
+    const { createSegment: recent } = await client.data(CreateSegmentDocument, {
+      input: { listId: list.id, name: "Renewed in the last month", type: "DYNAMIC", condition: { field: "attributes.renewal", operator: "WITHIN_LAST", value: { amount: 1, unit: "MONTHS" } } },
+    });
+    expect(recent.memberCount).toBe(0);
+    // 2027-03-10 00:00 in New York is still EST (UTC−5); DST starts on 2027-03-14.
+    expect((await client.data(EngineStatusDocument)).membershipEngine.nextFlipAt).toBe("2027-03-10T05:00:00.000Z");
+    const subscription = ws().subscribe(MembershipChangedDocument, { segmentId: recent.id });
+    await streamsOpen(app, 1);
+
+    await advanceTo("2027-03-10T04:59:59.999Z");
+    expect((await client.data(SegmentMembersDocument, { id: recent.id })).segment!.memberCount).toBe(0);
+    await advanceTo("2027-03-10T05:00:00.000Z");
+    expect((await subscription.waitFor(1))[0]!.segmentMembershipChanged).toMatchObject({ change: "ENTERED", reason: "TIME_PASSED", memberCount: 1 });
+    // A month on the wall clock: 2027-04-10 00:00 EDT (UTC−4).
+    expect((await client.data(EngineStatusDocument)).membershipEngine.nextFlipAt).toBe("2027-04-10T04:00:00.000Z");
+    await advanceTo("2027-04-10T03:59:59.999Z");
+    expect((await client.data(SegmentMembersDocument, { id: recent.id })).segment!.memberCount).toBe(1);
+    await advanceTo("2027-04-10T04:00:00.000Z");
+    const events = await subscription.waitFor(2);
+    expect(events[1]!.segmentMembershipChanged).toMatchObject({ change: "LEFT", reason: "TIME_PASSED", memberCount: 0 });
+    expect((await client.data(EngineStatusDocument)).membershipEngine.nextFlipAt).toBeNull();
+  });
+
   it("the same birthday in a list without a time zone starts at 00:00 UTC", async () => {
     const { client, advanceTo } = await clockedServer("2027-01-10T00:00:00.000Z");
     const { createContactList: list } = await client.data(CreateZonedListDocument, { input: { name: "Default" } });
@@ -107,5 +136,23 @@ describe("list time zones", () => {
       expect(errors[0]!.message).toMatch(/^timeZone: /);
     }
     expect(await count()).toBe(before);
+  });
+});
+
+describe("clock flips on custom fields", () => {
+  it("a UTC list's segment on a custom DATETIME field gains a contact exactly when its value is more than an hour ago", async () => {
+    const { client, advanceTo } = await clockedServer("2027-05-01T08:00:00.000Z");
+    const { createContactList: list } = await client.data(CreateZonedListDocument, {
+      input: { name: "Logins", customFields: [{ key: "lastLogin", type: "DATETIME" }] },
+    });
+    await client.data(AddContactsDocument, { listId: list.id, contacts: [{ email: "idle@example.com", attributes: { lastLogin: "2027-05-01T07:30:00Z" } }] });
+    const { createSegment: idle } = await client.data(CreateSegmentDocument, {
+      input: { listId: list.id, name: "Idle", type: "DYNAMIC", condition: { field: "attributes.lastLogin", operator: "MORE_THAN_AGO", value: { amount: 1, unit: "HOURS" } } },
+    });
+    expect((await client.data(EngineStatusDocument)).membershipEngine.nextFlipAt).toBe("2027-05-01T08:30:00.000Z");
+    await advanceTo("2027-05-01T08:29:59.999Z");
+    expect((await client.data(SegmentMembersDocument, { id: idle.id })).segment!.memberCount).toBe(0);
+    await advanceTo("2027-05-01T08:30:00.000Z");
+    expect((await client.data(SegmentMembersDocument, { id: idle.id })).segment!.memberCount).toBe(1);
   });
 });
