@@ -301,6 +301,24 @@ export const { tree: conditionArb } = fc.letrec<{ tree: unknown; and: unknown; o
 }));
 
 /** A generated contact as the API would receive it (emails made unique by index). */
+/**
+ * A generated condition as it is valid in a zone: BETWEEN bounds on date fields are ordered in
+ * UTC by the generator, and a date and a timestamp can compare the other way in another zone.
+ */
+export function inZone(condition: unknown, zone: string): unknown {
+  const node = condition as { and?: unknown[]; or?: unknown[]; not?: unknown; field?: string; operator?: string; value?: unknown };
+  if (node.and) return { and: node.and.map((item) => inZone(item, zone)) };
+  if (node.or) return { or: node.or.map((item) => inZone(item, zone)) };
+  if (node.not) return { not: inZone(node.not, zone) };
+  const type = FIELDS.find(([field]) => field === node.field)?.[1];
+  if (node.operator !== "BETWEEN" || (type !== "DATE" && type !== "DATETIME")) return condition;
+  const key =
+    type === "DATE"
+      ? (value: string) => parseDate(value) ?? dates.dateIn(parseTimestamp(value)!, zone)
+      : (value: string) => (parseDate(value) ? dates.midnightIn(value, zone) : parseTimestamp(value)!);
+  return { ...node, value: ordered(node.value as [string, string], key) };
+}
+
 export function contactInput(contact: GeneratedContact, index: number): ContactInputShape {
   return { ...contact, email: `${contact.local}${index}@${contact.domain}` };
 }

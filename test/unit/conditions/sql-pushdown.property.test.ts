@@ -10,7 +10,7 @@ import { compileSql } from "../../../src/stores/sqlite/condition-sql";
 import { openDatabase } from "../../../src/stores/sqlite/database";
 import { CONTACT_WRITE_COLUMNS, contactWriteValues } from "../../../src/stores/sqlite/rows";
 
-import { catalog, conditionArb, contactArb, contactInput, FIELDS, type GeneratedContact, NOWS, zoneArb, zonedNows } from "../../support/condition-arbitraries";
+import { catalog, conditionArb, contactArb, contactInput, FIELDS, type GeneratedContact, NOWS, inZone, zoneArb, zonedNows } from "../../support/condition-arbitraries";
 
 /** As INSERT_CONTACT in src/stores/sqlite/store.ts. */
 const INSERT_CONTACT = `INSERT INTO contacts (list_id, created_at, ${CONTACT_WRITE_COLUMNS.join(", ")})
@@ -53,7 +53,7 @@ test("the SQL pushdown selects exactly the contacts the reference predicate acce
     fc.property(fc.array(contactArb, { minLength: 5, maxLength: 30 }), fc.array(conditionArb, { minLength: 1, maxLength: 4 }), zoneArb, (generated, conditions, zone) => {
       const listId = nextListId++;
       const contacts = insertContacts(listId, generated);
-      for (const condition of conditions) {
+      for (const condition of conditions.map((generated) => inZone(generated, zone))) {
         const { ast } = parseCondition(condition, catalog, { timeZone: zone });
         const predicate = compilePredicate(ast);
         for (const now of zonedNows(zone)) {

@@ -10,7 +10,7 @@ import { compilePredicate, evalTime, parseCondition } from "../../../src/conditi
 import { cleanContact, factsOf } from "../../../src/domain/contacts";
 import { compileMongoFilter, escapeRegex } from "../../../src/stores/mongo/condition-filter";
 import { type ContactDoc, contactFields, factsOfDoc } from "../../../src/stores/mongo/documents";
-import { catalog, conditionArb, contactArb, contactInput, zoneArb, zonedNows } from "../../support/condition-arbitraries";
+import { catalog, conditionArb, contactArb, contactInput, inZone, zoneArb, zonedNows } from "../../support/condition-arbitraries";
 
 const listId = new ObjectId();
 
@@ -43,7 +43,7 @@ test("the MongoDB filter selects exactly the contacts the reference predicate ac
   fc.assert(
     fc.property(fc.array(contactArb, { minLength: 5, maxLength: 30 }), fc.array(conditionArb, { minLength: 1, maxLength: 4 }), zoneArb, (generated, conditions, zone) => {
       const contacts = documents(generated);
-      for (const condition of conditions) {
+      for (const condition of conditions.map((generated) => inZone(generated, zone))) {
         const { ast } = parseCondition(condition, catalog, { timeZone: zone });
         const predicate = compilePredicate(ast);
         for (const now of zonedNows(zone)) {
