@@ -24,7 +24,7 @@ const base = {
 };
 
 /** The suites that exercise the store through the API: lists, contacts, segments, the engine, events. */
-const STORE_SUITES = ["vendor-story", "lists", "contacts", "pagination", "segments", "subscriptions", "event-log", "time", "batching"];
+const STORE_SUITES = ["vendor-story", "lists", "contacts", "pagination", "segments", "subscriptions", "event-log", "time", "time-zones", "batching"];
 
 const projects = [{ ...base, displayName: "sqlite", testMatch: ["<rootDir>/test/**/*.test.ts"] }];
 if (process.env.MONGODB_URI) {

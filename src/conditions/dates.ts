@@ -175,3 +175,121 @@ export function instantOfAge(birthDate: string, years: number): number | null {
   if (day > daysInMonth(year, month)) return utcMs(year, month + 1, 1);
   return utcMs(year, month, day);
 }
+
+/*
+ * Time zones. "UTC" is the default and takes the closed forms above without consulting Intl;
+ * any other IANA zone maps instants to its wall clock, expressed as the epoch ms of the same
+ * wall-clock reading in UTC.
+ */
+export const UTC = "UTC";
+
+/** The canonical IANA name of a time zone, or null when the runtime does not know it. */
+export function canonicalTimeZone(name: string): string | null {
+  try {
+    return new Intl.DateTimeFormat("en-US", { timeZone: name }).resolvedOptions().timeZone;
+  } catch (error) {
+    if (error instanceof RangeError) return null;
+    throw error;
+  }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterOf(zone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(zone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
+    formatters.set(zone, formatter);
+  }
+  return formatter;
+}
+
+const FIRST_YEAR_MS = utcMs(1, 0, 2);
+const LAST_YEAR_MS = utcMs(9999, 11, 30);
+
+/** The zone's offset from UTC at an instant, in ms; outside years 1–9999, the offset at the nearer end. */
+export function zoneOffset(ms: number, zone: string): number {
+  const instant = Math.min(Math.max(ms, FIRST_YEAR_MS), LAST_YEAR_MS);
+  const second = instant - (((instant % 1000) + 1000) % 1000);
+  const parts: Record<string, number> = {};
+  for (const part of formatterOf(zone).formatToParts(second)) {
+    if (part.type !== "literal") parts[part.type] = Number(part.value);
+  }
+  const wall = utcMs(parts.year!, parts.month! - 1, parts.day!, ((parts.hour! * 60 + parts.minute!) * 60 + parts.second!) * 1000);
+  return wall - second;
+}
+
+/** The longest backward clock change handled: the wall clock holds still while it repeats. */
+const MAX_BACKWARD_SHIFT = 3 * HOUR_MS;
+
+/**
+ * The zone's wall clock at an instant. It never runs backwards: when the clocks go back, the
+ * wall clock holds at the last reading before the change until the zone's clock catches up, so
+ * "the date in the zone" and every threshold derived from it only grow as time passes.
+ */
+export function wallClock(ms: number, zone: string): number {
+  if (zone === UTC) return ms;
+  const offset = zoneOffset(ms, zone);
+  const earlier = zoneOffset(ms - MAX_BACKWARD_SHIFT, zone);
+  if (earlier <= offset) return ms + offset;
+  // The clocks went back within the window: find the last instant before the change.
+  let lo = ms - MAX_BACKWARD_SHIFT;
+  let hi = ms;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (zoneOffset(mid, zone) === earlier) lo = mid;
+    else hi = mid;
+  }
+  return Math.max(ms + offset, lo + earlier);
+}
+
+/** The first instant whose wall clock in the zone reads at least `wall` (after a gap: the end of the gap). */
+export function instantOfWall(wall: number, zone: string): number {
+  if (zone === UTC) return wall;
+  const guess = wall - zoneOffset(wall - zoneOffset(wall, zone), zone);
+  if (wallClock(guess, zone) >= wall && wallClock(guess - 1, zone) < wall) return guess;
+  let lo = wall - 2 * DAY_MS;
+  let hi = wall + 2 * DAY_MS;
+  while (wallClock(lo, zone) >= wall) lo -= 2 * DAY_MS;
+  while (wallClock(hi, zone) < wall) hi += 2 * DAY_MS;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (wallClock(mid, zone) >= wall) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/** The calendar date of an instant in a zone. */
+export function dateIn(ms: number, zone: string): string {
+  return dateOf(wallClock(ms, zone));
+}
+
+/** The first instant of a date in a zone. */
+export function midnightIn(date: string, zone: string): number {
+  const midnight = midnightOf(date);
+  return zone === UTC ? midnight : instantOfWall(midnight, zone);
+}
+
+/** Calendar parts of an instant's date in a zone. */
+export function dayPartsIn(now: number, zone: string): DayParts {
+  return dayParts(wallClock(now, zone));
+}
+
+/**
+ * now − duration in a zone: fixed units are exact durations; months and years shift the zone's
+ * wall clock with the same clamping as subtractDuration, then take its first instant.
+ */
+export function subtractDurationIn(now: number, duration: Duration, zone: string): number {
+  if (zone === UTC || FIXED_UNIT_MS[duration.unit] !== undefined) return subtractDuration(now, duration);
+  return instantOfWall(shiftMonths(wallClock(now, zone), -monthsOf(duration)), zone);
+}

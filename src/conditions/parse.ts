@@ -1,7 +1,7 @@
 import { badInput } from "../common/errors";
 import { Limits } from "../common/limits";
 import type { Condition, FieldRef, Scalar, Test } from "./ast";
-import { DURATION_UNITS, type Duration, type DurationUnit, midnightOf, dateOf, parseDate, parseTimestamp } from "./dates";
+import { DURATION_UNITS, type Duration, type DurationUnit, dateIn, midnightIn, parseDate, parseTimestamp, UTC } from "./dates";
 import { BUILTIN_FIELDS, type FieldCatalog, OPERATORS, OPERATORS_BY_TYPE, type Operator, type ValueType } from "./fields";
 import { normalizeText } from "./text";
 
@@ -11,6 +11,19 @@ export type StoredCondition = Record<string, unknown>;
 export interface ParsedCondition {
   ast: Condition;
   stored: StoredCondition;
+}
+
+export interface ParseOptions {
+  /**
+   * The list's IANA time zone (default "UTC"): a date given for a DATETIME field means its first
+   * instant in the zone, a timestamp given for a DATE field means its date in the zone.
+   */
+  timeZone?: string;
+}
+
+interface ParseState {
+  nodes: number;
+  zone: string;
 }
 
 const NODE_KEYS = new Set(["and", "or", "not", "field", "operator", "value"]);
@@ -51,8 +64,8 @@ function describe(value: unknown): string {
  * Validates a condition against a list's custom fields and returns its normalized tree and
  * stored form. Every problem is a BAD_USER_INPUT naming its path (`and[1].or[0].value`).
  */
-export function parseCondition(input: unknown, catalog: FieldCatalog): ParsedCondition {
-  return parseNode(input, "", 1, catalog, { nodes: 0 });
+export function parseCondition(input: unknown, catalog: FieldCatalog, options: ParseOptions = {}): ParsedCondition {
+  return parseNode(input, "", 1, catalog, { nodes: 0, zone: options.timeZone ?? UTC });
 }
 
 function parseNode(
@@ -60,7 +73,7 @@ function parseNode(
   path: string,
   depth: number,
   catalog: FieldCatalog,
-  state: { nodes: number },
+  state: ParseState,
 ): ParsedCondition {
   // Nodes may be input-class instances from the GraphQL layer; values must be plain JSON.
   if (input === null || typeof input !== "object" || Array.isArray(input)) fail(path, `expected a condition object, got ${describe(input)}`);
@@ -90,7 +103,7 @@ function parseNode(
     const parsed = parseNode(node.not, join(path, "not"), depth + 1, catalog, state);
     return { ast: { kind: "not", item: parsed.ast }, stored: { not: parsed.stored } };
   }
-  return parseLeaf(node, path, catalog);
+  return parseLeaf(node, path, catalog, state.zone);
 }
 
 function resolveField(raw: unknown, path: string, catalog: FieldCatalog): FieldRef {
@@ -115,7 +128,7 @@ function truncate(text: string): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
-function parseLeaf(input: Record<string, unknown>, path: string, catalog: FieldCatalog): ParsedCondition {
+function parseLeaf(input: Record<string, unknown>, path: string, catalog: FieldCatalog, zone: string): ParsedCondition {
   const field = resolveField(input.field, path, catalog);
   const operatorPath = join(path, "operator");
   const operator = input.operator;
@@ -129,7 +142,7 @@ function parseLeaf(input: Record<string, unknown>, path: string, catalog: FieldC
   const valuePath = join(path, "value");
   const value = input.value;
   const positive = NEGATIVE[op] ?? op;
-  const test = parseTest(positive, field, value, valuePath);
+  const test = parseTest(positive, field, value, valuePath, zone);
   const leaf: Condition = { kind: "leaf", field, test };
   const stored: StoredCondition = { field: field.path, operator: op };
   if (value !== undefined && value !== null) stored.value = value;
@@ -147,39 +160,39 @@ function typeLabel(type: ValueType): string {
   }
 }
 
-function parseTest(op: Operator, field: FieldRef, value: unknown, path: string): Test {
+function parseTest(op: Operator, field: FieldRef, value: unknown, path: string, zone: string): Test {
   const noValue = value === undefined || value === null;
   switch (op) {
     case "IS_SET":
       if (!noValue) fail(path, `${op} takes no value`);
       return { op: "set" };
     case "EQUALS":
-      return { op: "in", values: [scalar(field, value, path)] };
+      return { op: "in", values: [scalar(field, value, path, zone)] };
     case "IN":
-      return { op: "in", values: list(value, path).map((item, index) => scalar(field, item, `${path}[${index}]`)) };
+      return { op: "in", values: list(value, path).map((item, index) => scalar(field, item, `${path}[${index}]`, zone)) };
     case "CONTAINS":
     case "STARTS_WITH":
     case "ENDS_WITH": {
-      const text = scalar(field, value, path) as string;
+      const text = scalar(field, value, path, zone) as string;
       if (text.length === 0) fail(path, `${op} needs a non-empty string`);
       return { op: op === "CONTAINS" ? "contains" : op === "STARTS_WITH" ? "startsWith" : "endsWith", value: text };
     }
     case "GREATER_THAN":
-      return { op: "gt", value: scalar(field, value, path) };
+      return { op: "gt", value: scalar(field, value, path, zone) };
     case "GREATER_THAN_OR_EQUAL":
-      return { op: "gte", value: scalar(field, value, path) };
+      return { op: "gte", value: scalar(field, value, path, zone) };
     case "LESS_THAN":
-      return { op: "lt", value: scalar(field, value, path) };
+      return { op: "lt", value: scalar(field, value, path, zone) };
     case "LESS_THAN_OR_EQUAL":
-      return { op: "lte", value: scalar(field, value, path) };
+      return { op: "lte", value: scalar(field, value, path, zone) };
     case "BEFORE":
     case "AFTER":
       if (typeof value !== "string") fail(path, `${op} takes a date (YYYY-MM-DD) or an ISO-8601 timestamp, got ${describe(value)}`);
-      return { op: op === "BEFORE" ? "lt" : "gt", value: scalar(field, value, path) };
+      return { op: op === "BEFORE" ? "lt" : "gt", value: scalar(field, value, path, zone) };
     case "BETWEEN": {
       if (!Array.isArray(value) || value.length !== 2) fail(path, `BETWEEN takes [low, high], got ${describe(value)}${Array.isArray(value) ? ` of ${value.length}` : ""}`);
-      const low = scalar(field, value[0], `${path}[0]`);
-      const high = scalar(field, value[1], `${path}[1]`);
+      const low = scalar(field, value[0], `${path}[0]`, zone);
+      const high = scalar(field, value[1], `${path}[1]`, zone);
       if (low > high) fail(path, "BETWEEN needs low <= high");
       return { op: "between", low, high };
     }
@@ -216,7 +229,7 @@ function tag(value: unknown, path: string): string {
 }
 
 /** One value in the normal form of the field's type (see ContactFacts). */
-function scalar(field: FieldRef, value: unknown, path: string): Scalar {
+function scalar(field: FieldRef, value: unknown, path: string, zone: string): Scalar {
   switch (field.type) {
     case "TEXT":
       return normalizeText(text(value, path, Limits.maxTextLength));
@@ -231,10 +244,10 @@ function scalar(field: FieldRef, value: unknown, path: string): Scalar {
     case "DATETIME": {
       if (typeof value !== "string") fail(path, `expected a date (YYYY-MM-DD) or an ISO-8601 timestamp, got ${describe(value)}`);
       const date = parseDate(value);
-      const ms = date === null ? parseTimestamp(value) : midnightOf(date);
+      const ms = date === null ? parseTimestamp(value) : midnightIn(date, zone);
       if (ms === null) fail(path, `"${truncate(value)}" is not a valid date (YYYY-MM-DD) or ISO-8601 timestamp with a zone`);
-      // On a DATE field a timestamp counts as its UTC calendar date.
-      return field.type === "DATE" ? (date ?? dateOf(ms)) : ms;
+      // On a DATE field a timestamp counts as its calendar date in the zone.
+      return field.type === "DATE" ? (date ?? dateIn(ms, zone)) : ms;
     }
     case "TAGS":
       return tag(value, path);

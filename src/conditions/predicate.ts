@@ -1,14 +1,16 @@
 import type { Condition, ContactFacts, FieldRef, Leaf, Scalar } from "./ast";
-import { ageOn, dateOf, type DayParts, dayParts, subtractDuration, type Duration } from "./dates";
+import { ageOn, dateIn, type DayParts, dayParts, dayPartsIn, subtractDuration, subtractDurationIn, type Duration, UTC } from "./dates";
 
-/** The evaluation instant, with its UTC calendar day computed once. */
+/** The evaluation instant and the list's time zone, with the zone's calendar day computed once. */
 export interface EvalTime {
   now: number;
   today: DayParts;
+  /** An IANA time zone name; "UTC" unless the list sets one. */
+  zone: string;
 }
 
-export function evalTime(now: number): EvalTime {
-  return { now, today: dayParts(now) };
+export function evalTime(now: number, zone: string = UTC): EvalTime {
+  return { now, today: zone === UTC ? dayParts(now) : dayPartsIn(now, zone), zone };
 }
 
 /** A compiled condition: the reference semantics of the condition language. */
@@ -45,14 +47,16 @@ const BUILTIN_GETTERS: Record<string, Getter> = {
   updatedAt: (facts) => facts.updatedAt,
 };
 
-/** now − duration, memoized for the last instant asked (one evaluation time serves many contacts). */
-export function durationThreshold(duration: Duration): (now: number) => number {
+/** now − duration in a zone, memoized for the last instant asked (one evaluation time serves many contacts). */
+export function durationThreshold(duration: Duration): (now: number, zone: string) => number {
   let lastNow = Number.NaN;
+  let lastZone = UTC;
   let last = 0;
-  return (now) => {
-    if (now !== lastNow) {
+  return (now, zone) => {
+    if (now !== lastNow || zone !== lastZone) {
       lastNow = now;
-      last = subtractDuration(now, duration);
+      lastZone = zone;
+      last = zone === UTC ? subtractDuration(now, duration) : subtractDurationIn(now, duration, zone);
     }
     return last;
   };
@@ -167,15 +171,17 @@ function compileLeaf(leaf: Leaf): Predicate {
       const threshold = durationThreshold(test.duration);
       const within = test.op === "withinLast";
       if (leaf.field.type === "DATE") {
-        // A date counts as its first instant, so compare it with the UTC dates of the bounds.
+        // A date counts as its first instant, so compare it with the dates of the bounds in the zone.
         let lastNow = Number.NaN;
+        let lastZone = UTC;
         let [pastDate, today] = ["", ""];
         return (facts, at) => {
           const value = get(facts, at) as string | null;
           if (value === null) return false;
-          if (at.now !== lastNow) {
+          if (at.now !== lastNow || at.zone !== lastZone) {
             lastNow = at.now;
-            [pastDate, today] = [dateOf(threshold(at.now)), dateOf(at.now)];
+            lastZone = at.zone;
+            [pastDate, today] = [dateIn(threshold(at.now, at.zone), at.zone), dateIn(at.now, at.zone)];
           }
           const past = value <= pastDate;
           return within ? !past && value <= today : past;
@@ -184,7 +190,7 @@ function compileLeaf(leaf: Leaf): Predicate {
       return (facts, at) => {
         const value = get(facts, at) as number | null;
         if (value === null) return false;
-        const past = value <= threshold(at.now);
+        const past = value <= threshold(at.now, at.zone);
         return within ? !past && value <= at.now : past;
       };
     }

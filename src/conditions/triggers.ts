@@ -1,6 +1,6 @@
 import type { Condition, ContactFacts, FieldRef, Leaf, Scalar } from "./ast";
-import { ageThreshold, dateOf, firstInstantAtLeastAgo, instantOfAge, midnightOf, type Duration } from "./dates";
-import { type EvalTime, durationThreshold, fieldGetter } from "./predicate";
+import { ageThreshold, DAY_MS, dateIn, dateOf, firstInstantAtLeastAgo, instantOfAge, midnightOf, type Duration, UTC } from "./dates";
+import { type EvalTime, durationThreshold, evalTime, fieldGetter } from "./predicate";
 
 /**
  * How the clock moves a condition. Every clock-dependent leaf compares a stored date field with
@@ -27,25 +27,70 @@ const readBirthDate = (facts: ContactFacts) => facts.birthDate;
 
 function reader(field: FieldRef): (facts: ContactFacts) => string | number | null {
   const get = fieldGetter(field);
-  const noTime = { now: 0, today: { year: 0, month: 0, day: 0, monthDay: 0 } };
+  const noTime = { now: 0, today: { year: 0, month: 0, day: 0, monthDay: 0 }, zone: UTC };
   return (facts) => get(facts, noTime) as string | number | null;
 }
 
 /** Remembers a threshold for the last evaluation time asked: one instant serves many contacts. */
 function perInstant<T>(compute: (at: EvalTime) => T): (at: EvalTime) => T {
   let lastNow = Number.NaN;
+  let lastZone = UTC;
   let last: T;
   return (at) => {
-    if (at.now !== lastNow) {
+    if (at.now !== lastNow || at.zone !== lastZone) {
       lastNow = at.now;
+      lastZone = at.zone;
       last = compute(at);
     }
     return last;
   };
 }
 
-/** The time triggers of a condition; empty when it does not depend on the clock. */
-export function timeTriggers(condition: Condition): TimeTrigger[] {
+const LATEST_INSTANT = 8.64e15;
+
+/**
+ * The first instant t with threshold(evalTime(t, zone)) >= value, by binary search to the
+ * millisecond around `guess` (the UTC closed form, which lies within about a day of it). The
+ * result is exact for the threshold as evaluated, so predicate and trigger agree by construction.
+ */
+export function searchFirstInstant(
+  threshold: (at: EvalTime) => string | number,
+  zone: string,
+  value: string | number,
+  guess: number | null,
+): number | null {
+  if (guess === null || !Number.isFinite(guess)) return null;
+  const reached = (t: number) => threshold(evalTime(t, zone)) >= value;
+  let lo = guess - 2 * DAY_MS;
+  let hi = guess + 2 * DAY_MS;
+  for (let widen = 2 * DAY_MS; reached(lo); widen *= 2) {
+    if (lo <= -LATEST_INSTANT) return -LATEST_INSTANT;
+    lo = Math.max(lo - widen, -LATEST_INSTANT);
+  }
+  for (let widen = 2 * DAY_MS; !reached(hi); widen *= 2) {
+    if (hi >= LATEST_INSTANT) return null;
+    hi = Math.min(hi + widen, LATEST_INSTANT);
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (reached(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/** In a zone other than UTC, replaces a trigger's UTC closed form with the search on its own threshold. */
+function inZone(trigger: TimeTrigger, zone: string): TimeTrigger {
+  if (zone === UTC) return trigger;
+  const closedForm = trigger.firstInstant;
+  return { ...trigger, firstInstant: (value) => searchFirstInstant(trigger.threshold, zone, value, closedForm(value)) };
+}
+
+/**
+ * The time triggers of a condition in a list's time zone; empty when it does not depend on the
+ * clock. Their thresholds read the zone from the evaluation time, which must carry the same zone.
+ */
+export function timeTriggers(condition: Condition, zone: string = UTC): TimeTrigger[] {
   const triggers: TimeTrigger[] = [];
   const seen = new Set<string>();
   const visit = (node: Condition): void => {
@@ -61,7 +106,7 @@ export function timeTriggers(condition: Condition): TimeTrigger[] {
         for (const { key, trigger } of leafTriggers(node)) {
           if (!seen.has(key)) {
             seen.add(key);
-            triggers.push(trigger);
+            triggers.push(inZone(trigger, zone));
           }
         }
     }
@@ -99,18 +144,18 @@ function agoTrigger(field: FieldRef, duration: Duration): TimeTrigger {
     return {
       field,
       read,
-      threshold: perInstant((at) => dateOf(threshold(at.now))),
+      threshold: perInstant((at) => (at.zone === UTC ? dateOf(threshold(at.now, UTC)) : dateIn(threshold(at.now, at.zone), at.zone))),
       firstInstant: (value) => firstInstantAtLeastAgo(midnightOf(value as string), duration),
     };
   }
-  return { field, read, threshold: (at) => threshold(at.now), firstInstant: (value) => firstInstantAtLeastAgo(value as number, duration) };
+  return { field, read, threshold: (at) => threshold(at.now, at.zone), firstInstant: (value) => firstInstantAtLeastAgo(value as number, duration) };
 }
 
 /** passed  <=>  field <= now (a future date stops being in the future). */
 function nowTrigger(field: FieldRef): TimeTrigger {
   const read = reader(field);
   if (field.type === "DATE") {
-    return { field, read, threshold: perInstant((at) => dateOf(at.now)), firstInstant: (value) => midnightOf(value as string) };
+    return { field, read, threshold: perInstant((at) => (at.zone === UTC ? dateOf(at.now) : dateIn(at.now, at.zone))), firstInstant: (value) => midnightOf(value as string) };
   }
   return { field, read, threshold: (at) => at.now, firstInstant: (value) => value as number };
 }

@@ -48,12 +48,13 @@ interface Compiled {
 export class SegmentCompiler {
   private readonly cache = new Map<string, Compiled>();
 
-  compile(row: SegmentRow, customFields: readonly CustomFieldDef[]): LiveSegment {
-    const key = JSON.stringify(row.condition);
+  /** `timeZone` is the list's: conditions and their triggers are compiled for it. */
+  compile(row: SegmentRow, customFields: readonly CustomFieldDef[], timeZone = "UTC"): LiveSegment {
+    const key = `${timeZone} ${JSON.stringify(row.condition)}`;
     let compiled = this.cache.get(row.id);
     if (!compiled || compiled.key !== key) {
-      const { ast } = parseCondition(row.condition, catalogOf(customFields));
-      compiled = { key, ast, predicate: compilePredicate(ast), triggers: timeTriggers(ast) };
+      const { ast } = parseCondition(row.condition, catalogOf(customFields), { timeZone });
+      compiled = { key, ast, predicate: compilePredicate(ast), triggers: timeTriggers(ast, timeZone) };
       this.cache.set(row.id, compiled);
     }
     return { ...row, ast: compiled.ast, predicate: compiled.predicate, triggers: compiled.triggers, silent: row.status === "BUILDING" };

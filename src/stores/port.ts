@@ -11,6 +11,8 @@ export interface ListRecord {
   workspaceId: string;
   name: string;
   customFields: CustomFieldDef[];
+  /** The IANA time zone its calendar conditions are evaluated in; fixed at creation. */
+  timeZone: string;
   contactCount: number;
   createdAt: number;
   updatedAt: number;
@@ -158,7 +160,7 @@ export interface ApiKeyRecord {
 export interface Store {
   readonly kind: "sqlite" | "mongodb";
 
-  createList(input: { workspaceId: string; name: string; customFields: CustomFieldDef[] }, now: number): Promise<ListRecord>;
+  createList(input: { workspaceId: string; name: string; customFields: CustomFieldDef[]; timeZone?: string }, now: number): Promise<ListRecord>;
   getLists(ids: readonly string[]): Promise<(ListRecord | null)[]>;
   pageLists(workspaceId: string, first: number, after?: TimeKey): Promise<Page<ListRecord>>;
   countLists(workspaceId: string): Promise<number>;

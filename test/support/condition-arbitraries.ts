@@ -37,6 +37,27 @@ export const NOWS = [
   "2026-03-29T00:30:00.000Z",
 ].map(Date.parse);
 
+/**
+ * Time zones the zoned property tests draw from: whole, half and three-quarter hour offsets,
+ * both hemispheres, DST that moves by an hour or by 30 minutes, and zones without DST.
+ */
+export const TIME_ZONES = [
+  "UTC",
+  "Europe/Oslo",
+  "America/New_York",
+  "America/Sao_Paulo",
+  "Asia/Kolkata",
+  "Pacific/Auckland",
+  "Pacific/Chatham",
+  "Australia/Lord_Howe",
+] as const;
+export const zoneArb = fc.constantFrom(...TIME_ZONES);
+
+/** The evaluation instants for a zone: NOWS, and the instants whose wall clock there reads NOWS. */
+export function zonedNows(zone: string): number[] {
+  return zone === "UTC" ? NOWS : [...NOWS, ...NOWS.map((now) => dates.instantOfWall(now, zone))];
+}
+
 type DurationInput = { amount: number; unit: dates.DurationUnit };
 const DURATIONS: DurationInput[] = [
   { amount: 30, unit: "MINUTES" },
@@ -280,6 +301,24 @@ export const { tree: conditionArb } = fc.letrec<{ tree: unknown; and: unknown; o
 }));
 
 /** A generated contact as the API would receive it (emails made unique by index). */
+/**
+ * A generated condition as it is valid in a zone: BETWEEN bounds on date fields are ordered in
+ * UTC by the generator, and a date and a timestamp can compare the other way in another zone.
+ */
+export function inZone(condition: unknown, zone: string): unknown {
+  const node = condition as { and?: unknown[]; or?: unknown[]; not?: unknown; field?: string; operator?: string; value?: unknown };
+  if (node.and) return { and: node.and.map((item) => inZone(item, zone)) };
+  if (node.or) return { or: node.or.map((item) => inZone(item, zone)) };
+  if (node.not) return { not: inZone(node.not, zone) };
+  const type = FIELDS.find(([field]) => field === node.field)?.[1];
+  if (node.operator !== "BETWEEN" || (type !== "DATE" && type !== "DATETIME")) return condition;
+  const key =
+    type === "DATE"
+      ? (value: string) => parseDate(value) ?? dates.dateIn(parseTimestamp(value)!, zone)
+      : (value: string) => (parseDate(value) ? dates.midnightIn(value, zone) : parseTimestamp(value)!);
+  return { ...node, value: ordered(node.value as [string, string], key) };
+}
+
 export function contactInput(contact: GeneratedContact, index: number): ContactInputShape {
   return { ...contact, email: `${contact.local}${index}@${contact.domain}` };
 }

@@ -30,9 +30,14 @@ export class ContactResolver {
     return contactListView((await ctx.loaders.list(contact.record.listId))!);
   }
 
-  @FieldResolver(() => Int, { nullable: true, description: "Whole years since birthDate, as of now; null without a birthDate." })
-  age(@Root() contact: Contact, @Ctx() ctx: Context): number | null {
-    return ctx.services.contacts.age(contact.record);
+  @FieldResolver(() => Int, {
+    nullable: true,
+    description: "Whole years since birthDate, as of now in the list's time zone (a birthday starts at local midnight); null without a birthDate.",
+  })
+  async age(@Root() contact: Contact, @Ctx() ctx: Context): Promise<number | null> {
+    if (contact.record.birthDate === null) return null;
+    const list = await ctx.loaders.list(contact.record.listId);
+    return ctx.services.contacts.age(contact.record, list?.timeZone ?? "UTC");
   }
 
   @FieldResolver(() => [Segment], { description: "The segments of its list that the contact belongs to now." })

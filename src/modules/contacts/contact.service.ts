@@ -31,7 +31,7 @@ export class ContactService {
 
   /** Parses a `where` condition against the list's custom fields. */
   condition(list: ListRecord, where: unknown): Condition | undefined {
-    return where == null ? undefined : parseCondition(where, catalogOf(list.customFields)).ast;
+    return where == null ? undefined : parseCondition(where, catalogOf(list.customFields), { timeZone: list.timeZone }).ast;
   }
 
   async page(list: ListRecord, first: number | null | undefined, after: string | null | undefined, where: unknown) {
@@ -122,9 +122,10 @@ export class ContactService {
     return id;
   }
 
-  /** Age in whole years as of now (UTC), or null. */
-  age(contact: ContactRecord): number | null {
+  /** Age in whole years as of now in the list's time zone, or null. */
+  age(contact: ContactRecord, timeZone: string): number | null {
     if (contact.birthDate === null) return null;
-    return dates.ageOn(contact.birthDate, dates.dayParts(this.deps.clock.now()));
+    const now = this.deps.clock.now();
+    return dates.ageOn(contact.birthDate, timeZone === dates.UTC ? dates.dayParts(now) : dates.dayPartsIn(now, timeZone));
   }
 }

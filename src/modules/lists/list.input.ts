@@ -20,6 +20,13 @@ export class CreateContactListInput {
 
   @Field(() => [CustomFieldInput], { nullable: true })
   customFields?: CustomFieldInput[] | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The IANA time zone (e.g. "Europe/Oslo") that calendar conditions of the list\'s segments are evaluated in: ages, relative dates and dates compared with timestamps. Defaults to "UTC". Fixed at creation: it cannot be changed later.',
+  })
+  timeZone?: string | null;
 }
 
 @InputType("UpdateContactListInput")

@@ -3,7 +3,7 @@ import { badInput, conflict, notFound } from "../../common/errors";
 import { fromGlobalId } from "../../common/ids";
 import { Limits } from "../../common/limits";
 import { cleanName } from "../../common/text";
-import { CUSTOM_FIELD_KEY, type CustomFieldDef, type CustomFieldType } from "../../conditions";
+import { CUSTOM_FIELD_KEY, type CustomFieldDef, type CustomFieldType, dates } from "../../conditions";
 import type { Context } from "../../graphql/context";
 import type { ServiceDeps } from "../../services";
 import type { ListRecord, TimeKey } from "../../stores/port";
@@ -23,6 +23,20 @@ function cleanCustomField(input: CustomFieldShape, path: string): CustomFieldDef
   if (!FIELD_TYPES.includes(input.type as CustomFieldType)) throw badInput(`${path}.type: unknown field type`, { field: `${path}.type` });
   const label = input.label == null ? null : cleanName(input.label, `${path}.label`);
   return { key: input.key, label, type: input.type as CustomFieldType };
+}
+
+/** IANA names only: letters, digits and _ + - in /-separated parts (offsets such as "+01:00" are not names). */
+const TIME_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
+
+/** The canonical name of an IANA time zone the runtime knows; anything else is BAD_USER_INPUT. */
+function cleanTimeZone(input: string | null | undefined): string {
+  if (input == null) return dates.UTC;
+  const zone = TIME_ZONE_NAME.test(input) && input.length <= 64 ? dates.canonicalTimeZone(input) : null;
+  if (zone === null) {
+    const shown = input.length > 64 ? `${input.slice(0, 64)}…` : input;
+    throw badInput(`timeZone: ${JSON.stringify(shown)} is not a known IANA time zone (such as "Europe/Oslo" or "UTC")`, { field: "timeZone" });
+  }
+  return zone;
 }
 
 /** Time-ordered keyset cursors ("newest first"), shared by lists and contacts. */
@@ -55,8 +69,9 @@ export async function requireList(ctx: Context, id: string): Promise<ListRecord>
 export class ListService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  async create(ctx: Context, input: { name: string; customFields?: CustomFieldShape[] | null }): Promise<ListRecord> {
+  async create(ctx: Context, input: { name: string; customFields?: CustomFieldShape[] | null; timeZone?: string | null }): Promise<ListRecord> {
     const name = cleanName(input.name, "name");
+    const timeZone = cleanTimeZone(input.timeZone);
     const fields = (input.customFields ?? []).map((field, index) => cleanCustomField(field, `customFields[${index}]`));
     if (fields.length > Limits.maxCustomFields) throw badInput(`customFields: at most ${Limits.maxCustomFields}`, { field: "customFields" });
     const keys = new Set<string>();
@@ -64,7 +79,7 @@ export class ListService {
       if (keys.has(field.key)) throw badInput(`customFields: the key ${field.key} is declared twice`, { field: "customFields" });
       keys.add(field.key);
     }
-    return this.deps.store.createList({ workspaceId: ctx.workspaceId, name, customFields: fields }, this.deps.clock.now());
+    return this.deps.store.createList({ workspaceId: ctx.workspaceId, name, customFields: fields, timeZone }, this.deps.clock.now());
   }
 
   async page(ctx: Context, first: number | null | undefined, after: string | null | undefined) {

@@ -51,6 +51,12 @@ export class ContactList extends Node {
   @Field(() => Int)
   contactCount!: number;
 
+  @Field(() => String, {
+    description:
+      'The IANA time zone the list\'s calendar conditions are evaluated in: a person turns a year older at local midnight on their birthday, "today" and relative dates follow its calendar, and months and years count on its wall clock. "UTC" unless set when the list was created; it cannot be changed.',
+  })
+  timeZone!: string;
+
   /** The stored list, for field resolvers. */
   record!: ListRecord;
 }
@@ -63,6 +69,7 @@ export function contactListView(record: ListRecord): ContactList {
     updatedAt: new Date(record.updatedAt),
     customFields: record.customFields.map((field) => ({ key: field.key, label: field.label, type: field.type as FieldType })),
     contactCount: record.contactCount,
+    timeZone: record.timeZone,
     record,
   });
 }

@@ -49,10 +49,12 @@ Values by operator:
   BEFORE AFTER: a date or timestamp string
   WITHIN_LAST MORE_THAN_AGO: { amount: Int, unit: "MINUTES" | "HOURS" | "DAYS" | "WEEKS" | "MONTHS" | "YEARS" }
   HAS_ANY HAS_ALL HAS_NONE: an array of strings (for tags)
-Time: evaluated in UTC. age is whole years since birthDate (a birthday starts at 00:00 UTC).
-WITHIN_LAST d matches now - d < value <= now; MORE_THAN_AGO d matches value <= now - d.
-On a DATE field a timestamp value counts as its UTC date; on a DATETIME field a date counts as
-its first instant (00:00 UTC).`,
+Time: evaluated in the list's time zone (ContactList.timeZone, UTC unless set at creation).
+age is whole years since birthDate (a birthday starts at local midnight).
+WITHIN_LAST d matches now - d < value <= now; MORE_THAN_AGO d matches value <= now - d;
+MINUTES to WEEKS are exact durations, MONTHS and YEARS count on the zone's wall clock.
+On a DATE field a timestamp value counts as its date in the zone; on a DATETIME field a date
+counts as its first instant in the zone.`,
 })
 export class ConditionInput {
   @Field(() => [ConditionInput], { nullable: true })

@@ -35,7 +35,7 @@ export class SegmentService {
   async create(ctx: Context, input: { listId: string; name: string; type: SegmentType; condition: unknown }): Promise<SegmentRecord> {
     const list = await requireList(ctx, input.listId);
     const name = cleanName(input.name, "name");
-    const { stored } = parseCondition(input.condition, catalogOf(list.customFields));
+    const { stored } = parseCondition(input.condition, catalogOf(list.customFields), { timeZone: list.timeZone });
     const segment = await this.deps.store.createSegment({ listId: list.id, name, type: input.type, condition: stored }, this.deps.clock.now());
     return this.settled(ctx, segment.id);
   }
@@ -49,7 +49,7 @@ export class SegmentService {
         throw badInput("condition: a STATIC segment's condition is fixed at creation; create a new segment instead", { field: "condition" });
       }
       const list = (await ctx.loaders.list(segment.listId))!;
-      condition = parseCondition(input.condition, catalogOf(list.customFields)).stored;
+      condition = parseCondition(input.condition, catalogOf(list.customFields), { timeZone: list.timeZone }).stored;
     }
     const now = this.deps.clock.now();
     if (name !== undefined && !(await this.deps.store.renameSegment(segment.id, name, now))) throw notFound("Segment", id);
@@ -71,7 +71,7 @@ export class SegmentService {
     if (!Number.isInteger(size) || size < 0 || size > Limits.maxPreviewSample) {
       throw badInput(`sample must be between 0 and ${Limits.maxPreviewSample}`, { argument: "sample" });
     }
-    const { ast } = parseCondition(conditionInput, catalogOf(list.customFields));
+    const { ast } = parseCondition(conditionInput, catalogOf(list.customFields), { timeZone: list.timeZone });
     const now = this.deps.clock.now();
     const [count, page] = await Promise.all([
       this.deps.store.countContacts(list.id, ast, now),

@@ -99,11 +99,11 @@ function leafFilter(leaf: Leaf, at: EvalTime): Filter {
       return { [path]: { $all: test.values } };
     case "withinLast":
     case "moreThanAgo": {
-      const threshold = durationThreshold(test.duration)(at.now);
+      const threshold = durationThreshold(test.duration)(at.now, at.zone);
       const isDate = leaf.field.type === "DATE";
-      const past = isDate ? dates.dateOf(threshold) : new Date(threshold);
+      const past = isDate ? dates.dateIn(threshold, at.zone) : new Date(threshold);
       if (test.op === "moreThanAgo") return ordered({ $lte: past });
-      return ordered({ $gt: past, $lte: isDate ? dates.dateOf(at.now) : new Date(at.now) });
+      return ordered({ $gt: past, $lte: isDate ? dates.dateIn(at.now, at.zone) : new Date(at.now) });
     }
   }
 }

@@ -38,6 +38,7 @@ export interface EngineState {
 
 interface ListState {
   customFields: CustomFieldDef[];
+  timeZone: string;
   segments: LiveSegment[];
 }
 
@@ -45,11 +46,20 @@ class StepContext {
   readonly lists = new Map<string, ListState | null>();
   readonly committed: PendingEvent[] = [];
   previousEvent = 0;
+  private readonly times = new Map<string, EvalTime>();
   constructor(
     readonly session: ClientSession,
-    readonly at: EvalTime,
+    /** The step's instant: every list is evaluated at it, each in its own time zone. */
+    readonly clock: number,
     readonly log: StepLog,
   ) {}
+
+  /** The step's evaluation time in a list's time zone. */
+  at(list: ListState): EvalTime {
+    let at = this.times.get(list.timeZone);
+    if (!at) this.times.set(list.timeZone, (at = evalTime(this.clock, list.timeZone)));
+    return at;
+  }
 }
 
 function liveRow(doc: SegmentDoc): SegmentRow {
@@ -161,7 +171,7 @@ export class MongoEngine {
     if (!(await this.holdsLease(input, session))) return { leader: false, changes: 0, events: [], previousEvent: 0, more: false, nextWakeAt: null };
     const state = await this.state();
     const clock = Math.max(state.clock, input.now);
-    const ctx = new StepContext(session, evalTime(clock), new StepLog(clock));
+    const ctx = new StepContext(session, clock, new StepLog(clock));
 
     const due = (await this.c.segments.find({ type: "DYNAMIC", status: "READY", nextWakeAt: { $lte: new Date(clock) } }, { session }).sort({ _id: 1 }).toArray()) as unknown as SegmentDoc[];
     for (const doc of due) await this.clockStep(ctx, doc);
@@ -203,12 +213,16 @@ export class MongoEngine {
     const key = listId.toHexString();
     let state = ctx.lists.get(key);
     if (state === undefined) {
-      const list = (await this.c.lists.findOne({ _id: listId }, { session: ctx.session, projection: { customFields: 1 } })) as { customFields: CustomFieldDef[] } | null;
+      const list = (await this.c.lists.findOne({ _id: listId }, { session: ctx.session, projection: { customFields: 1, timeZone: 1 } })) as {
+        customFields: CustomFieldDef[];
+        timeZone?: string;
+      } | null;
       if (!list) {
         state = null;
       } else {
+        const timeZone = list.timeZone ?? "UTC";
         const docs = (await this.c.segments.find({ listId }, { session: ctx.session }).sort({ _id: 1 }).toArray()) as unknown as SegmentDoc[];
-        state = { customFields: list.customFields, segments: docs.map((doc) => this.compiler.compile(liveRow(doc), list.customFields)) };
+        state = { customFields: list.customFields, timeZone, segments: docs.map((doc) => this.compiler.compile(liveRow(doc), list.customFields, timeZone)) };
       }
       ctx.lists.set(key, state);
     }
@@ -257,7 +271,7 @@ export class MongoEngine {
       const list = await this.listState(ctx, listId);
       if (!list) continue;
       const reason = !document ? "CONTACT_DELETED" : added ? "CONTACT_ADDED" : "CONTACT_UPDATED";
-      reconcileContact(key, document ? factsOfDoc(document) : null, before, list.segments, ctx.at, reason, ctx.log);
+      reconcileContact(key, document ? factsOfDoc(document) : null, before, list.segments, ctx.at(list), reason, ctx.log);
     }
   }
 
@@ -282,8 +296,9 @@ export class MongoEngine {
     const list = await this.listState(ctx, doc.listId);
     const segment = list?.segments.find((s) => s.id === doc._id.toHexString());
     if (!list || !segment) return;
+    const at = ctx.at(list);
     const candidates = new Map<string, ContactDoc>();
-    for (const range of flipRanges(segment, evalTime(doc.clockAt.getTime()), ctx.at)) {
+    for (const range of flipRanges(segment, evalTime(doc.clockAt.getTime(), list.timeZone), at)) {
       const path = fieldPath(range.trigger.field);
       const bound = (value: string | number) => mongoValue(range.trigger.field, value);
       for (const contact of (await this.c.contacts.find({ listId: doc.listId, [path]: { $gt: bound(range.above), $lte: bound(range.upTo) } }, { session: ctx.session }).toArray()) as unknown as ContactDoc[]) {
@@ -293,13 +308,13 @@ export class MongoEngine {
     const memberships = await this.membershipsOf(ctx, [...candidates.values()].map((c) => c._id), doc._id);
     for (const [id, contact] of candidates) {
       const member = memberships.get(id)?.has(segment.id) ?? false;
-      const matches = segment.predicate(factsOfDoc(contact), ctx.at);
+      const matches = segment.predicate(factsOfDoc(contact), at);
       if (matches && !member) ctx.log.enter(segment, id, "TIME_PASSED");
       else if (!matches && member) ctx.log.leave(segment, id, "TIME_PASSED");
     }
-    segment.nextWakeAt = await this.nextWake(ctx, segment, doc.listId, ctx.at);
+    segment.nextWakeAt = await this.nextWake(ctx, segment, doc.listId, at);
     ctx.log.touched.add(segment);
-    await this.c.segments.updateOne({ _id: doc._id }, { $set: { clockAt: new Date(ctx.at.now) } }, { session: ctx.session });
+    await this.c.segments.updateOne({ _id: doc._id }, { $set: { clockAt: new Date(ctx.clock) } }, { session: ctx.session });
   }
 
   /** Applies a new condition and its exact membership difference together. */
@@ -309,7 +324,8 @@ export class MongoEngine {
     const list = doc ? await this.listState(ctx, doc.listId) : null;
     if (!doc || !list || doc.type !== "DYNAMIC" || (command._id as number) <= doc.conditionSeq) return;
     ctx.lists.delete(doc.listId.toHexString());
-    const at = new Date(ctx.at.now);
+    const at = new Date(ctx.clock);
+    const evalAt = ctx.at(list);
     if (doc.status === "BUILDING") {
       await this.c.segments.updateOne(
         { _id: doc._id },
@@ -318,10 +334,10 @@ export class MongoEngine {
       );
       return;
     }
-    const segment = this.compiler.compile({ ...liveRow(doc), condition: command.condition }, list.customFields);
+    const segment = this.compiler.compile({ ...liveRow(doc), condition: command.condition }, list.customFields, list.timeZone);
     const members = new Set((await this.c.memberships.find({ segmentId: doc._id }, { session: ctx.session, projection: { contactId: 1 } }).toArray()).map((m) => String(m.contactId)));
     const matching = new Set(
-      (await this.c.contacts.find({ $and: [{ listId: doc.listId }, compileMongoFilter(segment.ast, ctx.at)] }, { session: ctx.session, projection: { _id: 1 } }).toArray()).map((c) => String(c._id)),
+      (await this.c.contacts.find({ $and: [{ listId: doc.listId }, compileMongoFilter(segment.ast, evalAt)] }, { session: ctx.session, projection: { _id: 1 } }).toArray()).map((c) => String(c._id)),
     );
     // Members whose contact is gone leave through that contact's delete event.
     const existing = new Set(
@@ -329,7 +345,7 @@ export class MongoEngine {
     );
     for (const id of [...members].sort()) if (!matching.has(id) && existing.has(id)) ctx.log.leave(segment, id, "SEGMENT_UPDATED");
     for (const id of [...matching].sort()) if (!members.has(id)) ctx.log.enter(segment, id, "SEGMENT_UPDATED");
-    segment.nextWakeAt = segment.triggers.length > 0 ? await this.nextWake(ctx, segment, doc.listId, ctx.at) : null;
+    segment.nextWakeAt = segment.triggers.length > 0 ? await this.nextWake(ctx, segment, doc.listId, evalAt) : null;
     ctx.log.touched.add(segment);
     await this.c.segments.updateOne(
       { _id: doc._id },
@@ -347,9 +363,9 @@ export class MongoEngine {
     const list = await this.listState(ctx, doc.listId);
     if (!list) return true;
     ctx.lists.delete(doc.listId.toHexString());
-    const segment = this.compiler.compile(liveRow(doc), list.customFields);
+    const segment = this.compiler.compile(liveRow(doc), list.customFields, list.timeZone);
     // Every chunk evaluates at the build's start; flips since then are applied when it is READY.
-    const buildAt = evalTime(doc.clockAt.getTime());
+    const buildAt = evalTime(doc.clockAt.getTime(), list.timeZone);
     const range = { listId: doc.listId, ...(doc.buildCursor ? { _id: { $gt: doc.buildCursor } } : {}) };
     const ids = (await this.c.contacts.find(range, { session: ctx.session, projection: { _id: 1 } }).sort({ _id: 1 }).limit(chunk).toArray()).map((c) => c._id as ObjectId);
     const last = ids.length < chunk;
@@ -389,7 +405,7 @@ export class MongoEngine {
       { $set: { status: "READY", buildCursor: null, memberCount, buckets, nextWakeAt: wake === null ? null : new Date(wake) } },
       { session: ctx.session },
     );
-    if (wake !== null && wake <= ctx.at.now) {
+    if (wake !== null && wake <= ctx.clock) {
       // Flips that fell due while the segment was building are applied now, as events.
       await this.clockStep(ctx, { ...doc, status: "READY", memberCount, nextWakeAt: new Date(wake), buildCursor: null });
       await this.flush(ctx);
@@ -406,7 +422,7 @@ export class MongoEngine {
       const session = await this.connection.startSession();
       try {
         await session.withTransaction(async () => {
-          const ctx = new StepContext(session as unknown as ClientSession, evalTime(input.now), new StepLog(input.now));
+          const ctx = new StepContext(session as unknown as ClientSession, input.now, new StepLog(input.now));
           const list = await this.listState(ctx, listId as ObjectId);
           const contacts = new Set((await this.c.contacts.find({ listId }, { session, projection: { _id: 1 } }).toArray()).map((c) => String(c._id)));
           for (const segment of list?.segments ?? []) {
@@ -420,7 +436,7 @@ export class MongoEngine {
               segment.type === "STATIC"
                 ? new Set(stored.filter((id) => contacts.has(id)))
                 : new Set(
-                    (await this.c.contacts.find({ $and: [{ listId }, compileMongoFilter(segment.ast, ctx.at)] }, { session, projection: { _id: 1 } }).toArray()).map((c) =>
+                    (await this.c.contacts.find({ $and: [{ listId }, compileMongoFilter(segment.ast, ctx.at(list!))] }, { session, projection: { _id: 1 } }).toArray()).map((c) =>
                       String(c._id),
                     ),
                   );

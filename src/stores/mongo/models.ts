@@ -12,6 +12,8 @@ export const listSchema = new Schema(
     workspaceId: { type: String, required: true },
     name: { type: String, required: true },
     customFields: [{ _id: false, key: String, label: { type: String, default: null }, type: { type: String } }],
+    // The IANA time zone the list's calendar conditions are evaluated in; fixed at creation.
+    timeZone: { type: String, default: "UTC" },
     contactCount: { type: Number, default: 0 },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },

@@ -19,6 +19,8 @@ export interface ListDoc {
   workspaceId: string;
   name: string;
   customFields: CustomFieldDef[];
+  /** Absent on lists stored before time zones: those are UTC. */
+  timeZone?: string;
   contactCount: number;
   createdAt: Date;
   updatedAt: Date;
@@ -69,6 +71,7 @@ export function listRecord(doc: ListDoc): ListRecord {
     workspaceId: doc.workspaceId,
     name: doc.name,
     customFields: (doc.customFields ?? []).map((field) => ({ key: field.key, label: field.label ?? null, type: field.type })),
+    timeZone: doc.timeZone ?? "UTC",
     contactCount: doc.contactCount,
     createdAt: doc.createdAt.getTime(),
     updatedAt: doc.updatedAt.getTime(),

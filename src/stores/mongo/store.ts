@@ -127,8 +127,19 @@ export class MongoStore implements Store {
 
   // Lists
 
-  async createList(input: { workspaceId: string; name: string; customFields: CustomFieldDef[] }, now: number): Promise<ListRecord> {
-    const doc = { workspaceId: input.workspaceId, name: input.name, customFields: input.customFields, contactCount: 0, createdAt: new Date(now), updatedAt: new Date(now) };
+  async createList(
+    input: { workspaceId: string; name: string; customFields: CustomFieldDef[]; timeZone?: string },
+    now: number,
+  ): Promise<ListRecord> {
+    const doc = {
+      workspaceId: input.workspaceId,
+      name: input.name,
+      customFields: input.customFields,
+      timeZone: input.timeZone ?? "UTC",
+      contactCount: 0,
+      createdAt: new Date(now),
+      updatedAt: new Date(now),
+    };
     const { insertedId } = await this.c.lists.insertOne(doc);
     return listRecord({ ...doc, _id: insertedId } as ListDoc);
   }
@@ -278,7 +289,7 @@ export class MongoStore implements Store {
 
   async pageContacts(listId: string, query: ContactQuery): Promise<Page<ContactRecord>> {
     const filter: Document = { listId: oid(listId) ?? undefined, ...(query.after ? before(query.after) : {}) };
-    const where = query.where ? compileMongoFilter(query.where, evalTime(query.now)) : null;
+    const where = query.where ? compileMongoFilter(query.where, evalTime(query.now, await this.timeZoneOf(listId))) : null;
     const docs = (await this.c.contacts
       .find(where ? { $and: [filter, where] } : filter)
       .sort({ createdAt: -1, _id: -1 })
@@ -291,7 +302,14 @@ export class MongoStore implements Store {
     const id = oid(listId);
     if (!id) return 0;
     if (!where) return ((await this.c.lists.findOne({ _id: id }, { projection: { contactCount: 1 } })) as { contactCount?: number } | null)?.contactCount ?? 0;
-    return this.c.contacts.countDocuments({ $and: [{ listId: id }, compileMongoFilter(where, evalTime(now))] });
+    return this.c.contacts.countDocuments({ $and: [{ listId: id }, compileMongoFilter(where, evalTime(now, await this.timeZoneOf(listId)))] });
+  }
+
+  /** The list's time zone; UTC for a list that no longer exists or predates time zones. */
+  private async timeZoneOf(listId: string): Promise<string> {
+    const id = oid(listId);
+    const list = id ? ((await this.c.lists.findOne({ _id: id }, { projection: { timeZone: 1 } })) as { timeZone?: string } | null) : null;
+    return list?.timeZone ?? "UTC";
   }
 
   // Segments

@@ -18,8 +18,14 @@ const MAX_REPORTED_PER_SEGMENT = 20;
 
 export async function verifyMongo(models: Models, compiler: SegmentCompiler, state: EngineState): Promise<VerifyReport> {
   const report: VerifyReport = { segments: 0, contactsChecked: 0, pending: 0, differences: [] };
-  const at = evalTime(state.clock);
-  for (const list of (await models.List.collection.find({}).toArray()) as unknown as { _id: ObjectId; customFields: CustomFieldDef[]; contactCount: number }[]) {
+  for (const list of (await models.List.collection.find({}).toArray()) as unknown as {
+    _id: ObjectId;
+    customFields: CustomFieldDef[];
+    timeZone?: string;
+    contactCount: number;
+  }[]) {
+    const timeZone = list.timeZone ?? "UTC";
+    const at = evalTime(state.clock, timeZone);
     const counted = await models.Contact.collection.countDocuments({ listId: list._id });
     if (counted !== list.contactCount) report.differences.push(`list ${list._id}: contactCount is ${list.contactCount}, the list holds ${counted}`);
     const segments = (await models.Segment.collection.find({ listId: list._id }).sort({ _id: 1 }).toArray()) as unknown as SegmentDoc[];
@@ -36,6 +42,7 @@ export async function verifyMongo(models: Models, compiler: SegmentCompiler, sta
       const segment = compiler.compile(
         { id: String(doc._id), listId: String(doc.listId), type: doc.type, status: doc.status, condition: doc.condition, memberCount: doc.memberCount, nextWakeAt: null },
         list.customFields,
+        timeZone,
       );
       entries.push({ doc, segment, members, seen: new Set<string>(), reported: 0 });
     }

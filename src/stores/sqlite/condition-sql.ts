@@ -120,11 +120,11 @@ function compileLeaf(leaf: Leaf, at: EvalTime, alias: string, params: unknown[])
       return `IFNULL(${col} >= ? AND ${col} <= ?, 0)`;
     case "withinLast":
     case "moreThanAgo": {
-      const threshold = durationThreshold(test.duration)(at.now);
+      const threshold = durationThreshold(test.duration)(at.now, at.zone);
       const isDate = leaf.field.type === "DATE";
-      const past = isDate ? dates.dateOf(threshold) : threshold;
+      const past = isDate ? dates.dateIn(threshold, at.zone) : threshold;
       if (test.op === "moreThanAgo") return withColumn(`${col} <= ?`, past);
-      const upper = isDate ? dates.dateOf(at.now) : at.now;
+      const upper = isDate ? dates.dateIn(at.now, at.zone) : at.now;
       params.push(...column.params, past, ...column.params, upper);
       return `IFNULL(${col} > ? AND ${col} <= ?, 0)`;
     }

@@ -34,6 +34,7 @@ interface ChangeRow {
 
 interface ListState {
   customFields: CustomFieldDef[];
+  timeZone: string;
   segments: LiveSegment[];
 }
 
@@ -42,12 +43,21 @@ class StepContext {
   readonly committed: PendingEvent[] = [];
   /** The position of the newest event before this step wrote any. */
   previousEvent = 0;
+  private readonly times = new Map<string, EvalTime>();
   constructor(
-    readonly at: EvalTime,
+    /** The step's instant: every list is evaluated at it, each in its own time zone. */
+    readonly clock: number,
     readonly log: StepLog,
     /** Lists and their compiled segments, kept across steps while the catalog is unchanged. */
     readonly lists: Map<number, ListState | null>,
   ) {}
+
+  /** The step's evaluation time in a list's time zone. */
+  at(list: ListState): EvalTime {
+    let at = this.times.get(list.timeZone);
+    if (!at) this.times.set(list.timeZone, (at = evalTime(this.clock, list.timeZone)));
+    return at;
+  }
 }
 
 /** A segment row as the membership core reads it. */
@@ -99,7 +109,7 @@ export class SqliteEngine {
     }
     const state = this.q.get("SELECT checkpoint, clock FROM engine_state WHERE id = 1").get() as { checkpoint: number; clock: number };
     const clock = Math.max(state.clock, now);
-    const ctx = new StepContext(evalTime(clock), new StepLog(clock), this.lists());
+    const ctx = new StepContext(clock, new StepLog(clock), this.lists());
 
     const due = this.q
       .get("SELECT * FROM segments WHERE type = 'DYNAMIC' AND status = 'READY' AND next_wake_at <= ? ORDER BY id")
@@ -149,13 +159,16 @@ export class SqliteEngine {
   private listState(ctx: StepContext, listId: number): ListState | null {
     let state = ctx.lists.get(listId);
     if (state === undefined) {
-      const list = this.q.get("SELECT custom_fields FROM lists WHERE id = ?").get(listId) as { custom_fields: string } | undefined;
+      const list = this.q.get("SELECT custom_fields, time_zone FROM lists WHERE id = ?").get(listId) as
+        | { custom_fields: string; time_zone: string }
+        | undefined;
       if (!list) {
         state = null;
       } else {
         const customFields = JSON.parse(list.custom_fields) as CustomFieldDef[];
+        const timeZone = list.time_zone;
         const rows = this.q.get("SELECT * FROM segments WHERE list_id = ? ORDER BY id").all(listId) as SegmentRow[];
-        state = { customFields, segments: rows.map((row) => this.compiler.compile(liveRow(row), customFields)) };
+        state = { customFields, timeZone, segments: rows.map((row) => this.compiler.compile(liveRow(row), customFields, timeZone)) };
       }
       ctx.lists.set(listId, state);
     }
@@ -263,7 +276,7 @@ export class SqliteEngine {
       if (!list) continue;
       const row = rows.get(id);
       const reason: ChangeReason = !row ? "CONTACT_DELETED" : added ? "CONTACT_ADDED" : "CONTACT_UPDATED";
-      reconcileContact(String(id), row ? factsFromRow(row) : null, memberships.get(id) ?? none, list.segments, ctx.at, reason, ctx.log);
+      reconcileContact(String(id), row ? factsFromRow(row) : null, memberships.get(id) ?? none, list.segments, ctx.at(list), reason, ctx.log);
     }
   }
 
@@ -283,12 +296,13 @@ export class SqliteEngine {
     const list = this.listState(ctx, row.list_id);
     const segment = list?.segments.find((s) => s.id === String(row.id));
     if (!list || !segment) return;
+    const at = ctx.at(list);
     const candidates = new Set<number>();
-    for (const range of flipRanges(segment, evalTime(row.clock_at), ctx.at)) {
+    for (const range of flipRanges(segment, evalTime(row.clock_at, list.timeZone), at)) {
       const column = fieldColumn(range.trigger.field);
       const ids = this.q
         .pluck(`SELECT c.id FROM contacts c WHERE c.list_id = ? AND ${column.sql} > ? AND ${column.sql} <= ?`)
-        .all(...column.params, row.list_id, ...column.params, range.above, ...column.params, range.upTo) as number[];
+        .all(row.list_id, ...column.params, range.above, ...column.params, range.upTo) as number[];
       for (const id of ids) candidates.add(id);
     }
     const ids = [...candidates];
@@ -298,13 +312,13 @@ export class SqliteEngine {
       const contact = rows.get(id);
       if (!contact) continue;
       const member = memberships.get(id)?.has(segment.id) ?? false;
-      const matches = segment.predicate(factsFromRow(contact), ctx.at);
+      const matches = segment.predicate(factsFromRow(contact), at);
       if (matches && !member) ctx.log.enter(segment, String(id), "TIME_PASSED");
       else if (!matches && member) ctx.log.leave(segment, String(id), "TIME_PASSED");
     }
-    segment.nextWakeAt = nextWake(segment, ctx.at, this.smallestAbove(row.list_id));
+    segment.nextWakeAt = nextWake(segment, at, this.smallestAbove(row.list_id));
     ctx.log.touched.add(segment);
-    this.q.get("UPDATE segments SET clock_at = ? WHERE id = ?").run(ctx.at.now, row.id);
+    this.q.get("UPDATE segments SET clock_at = ? WHERE id = ?").run(ctx.clock, row.id);
   }
 
   /** Applies a new condition and its exact membership difference together. */
@@ -318,11 +332,12 @@ export class SqliteEngine {
     if (row.status === "BUILDING") {
       this.q
         .get("UPDATE segments SET condition = ?, condition_seq = ?, build_cursor = 0, clock_at = ?, updated_at = ? WHERE id = ?")
-        .run(change.payload, change.seq, ctx.at.now, ctx.at.now, row.id);
+        .run(change.payload, change.seq, ctx.clock, ctx.clock, row.id);
       return;
     }
-    const segment = this.compiler.compile({ ...liveRow(row), condition: JSON.parse(change.payload) }, list.customFields);
-    const match = compileSql(segment.ast, ctx.at);
+    const at = ctx.at(list);
+    const segment = this.compiler.compile({ ...liveRow(row), condition: JSON.parse(change.payload) }, list.customFields, list.timeZone);
+    const match = compileSql(segment.ast, at);
     const left = this.q
       .pluck(
         `SELECT m.contact_id FROM memberships m JOIN contacts c ON c.id = m.contact_id
@@ -337,11 +352,11 @@ export class SqliteEngine {
       .all(row.list_id, ...match.params, row.id) as number[];
     for (const id of left) ctx.log.leave(segment, String(id), "SEGMENT_UPDATED");
     for (const id of entered) ctx.log.enter(segment, String(id), "SEGMENT_UPDATED");
-    segment.nextWakeAt = segment.triggers.length > 0 ? nextWake(segment, ctx.at, this.smallestAbove(row.list_id)) : null;
+    segment.nextWakeAt = segment.triggers.length > 0 ? nextWake(segment, at, this.smallestAbove(row.list_id)) : null;
     ctx.log.touched.add(segment);
     this.q
       .get("UPDATE segments SET condition = ?, condition_seq = ?, clock_at = ?, updated_at = ? WHERE id = ?")
-      .run(change.payload, change.seq, ctx.at.now, ctx.at.now, row.id);
+      .run(change.payload, change.seq, ctx.clock, ctx.clock, row.id);
     this.flush(ctx);
   }
 
@@ -354,9 +369,9 @@ export class SqliteEngine {
     if (!list) return true;
     ctx.lists.delete(row.list_id);
     bumpCatalog(this.q);
-    const segment = this.compiler.compile(liveRow(row), list.customFields);
+    const segment = this.compiler.compile(liveRow(row), list.customFields, list.timeZone);
     // Every chunk evaluates at the build's start; flips since then are applied when it is READY.
-    const buildAt = evalTime(row.clock_at);
+    const buildAt = evalTime(row.clock_at, list.timeZone);
     const match = compileSql(segment.ast, buildAt);
     const from = row.build_cursor ?? 0;
     const bound = this.q
@@ -386,7 +401,7 @@ export class SqliteEngine {
     this.q
       .get("UPDATE segments SET status = 'READY', build_cursor = NULL, member_count = ?, next_wake_at = ? WHERE id = ?")
       .run(memberCount, wake, row.id);
-    if (wake !== null && wake <= ctx.at.now) {
+    if (wake !== null && wake <= ctx.clock) {
       // Flips that fell due while the segment was building are applied now, as events.
       this.clockStep(ctx, { ...row, status: "READY", member_count: memberCount, next_wake_at: wake, build_cursor: null });
       this.flush(ctx);

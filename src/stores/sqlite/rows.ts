@@ -9,6 +9,7 @@ export interface ListRow {
   workspace_id: string;
   name: string;
   custom_fields: string;
+  time_zone: string;
   contact_count: number;
   created_at: number;
   updated_at: number;
@@ -92,6 +93,7 @@ export function listFromRow(row: ListRow): ListRecord {
     workspaceId: row.workspace_id,
     name: row.name,
     customFields: JSON.parse(row.custom_fields) as CustomFieldDef[],
+    timeZone: row.time_zone,
     contactCount: row.contact_count,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

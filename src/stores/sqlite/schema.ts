@@ -126,6 +126,10 @@ const MIGRATIONS: string[] = [
   -- Seed the sequences so "latest" reads work before the first row.
   INSERT INTO sqlite_sequence (name, seq) VALUES ('changes', 0), ('events', 0);
   `,
+  `
+  -- The IANA time zone a list's calendar conditions are evaluated in.
+  ALTER TABLE lists ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

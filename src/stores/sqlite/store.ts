@@ -86,10 +86,13 @@ export class SqliteStore implements Store {
 
   // Lists
 
-  async createList(input: { workspaceId: string; name: string; customFields: CustomFieldDef[] }, now: number): Promise<ListRecord> {
+  async createList(
+    input: { workspaceId: string; name: string; customFields: CustomFieldDef[]; timeZone?: string },
+    now: number,
+  ): Promise<ListRecord> {
     const row = this.q
-      .get("INSERT INTO lists (workspace_id, name, custom_fields, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING *")
-      .get(input.workspaceId, input.name, JSON.stringify(input.customFields), now, now) as ListRow;
+      .get("INSERT INTO lists (workspace_id, name, custom_fields, time_zone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *")
+      .get(input.workspaceId, input.name, JSON.stringify(input.customFields), input.timeZone ?? "UTC", now, now) as ListRow;
     return listFromRow(row);
   }
 
@@ -238,7 +241,7 @@ export class SqliteStore implements Store {
       params.push(query.after.createdAt, rowId(query.after.id) ?? 0);
     }
     if (query.where) {
-      const where = compileSql(query.where, evalTime(query.now));
+      const where = compileSql(query.where, evalTime(query.now, this.timeZoneOf(listId)));
       sql += ` AND ${where.sql}`;
       params.push(...where.params);
     }
@@ -248,11 +251,16 @@ export class SqliteStore implements Store {
     return { items: rows.slice(0, query.first).map(contactFromRow), hasNextPage: rows.length > query.first };
   }
 
+  /** The list's time zone; UTC for a list that no longer exists (it has no contacts to match). */
+  private timeZoneOf(listId: string): string {
+    return (this.q.pluck("SELECT time_zone FROM lists WHERE id = ?").get(rowId(listId)) as string | undefined) ?? "UTC";
+  }
+
   async countContacts(listId: string, where: Condition | undefined, now: number): Promise<number> {
     if (!where) {
       return (this.q.pluck("SELECT contact_count FROM lists WHERE id = ?").get(rowId(listId)) as number | undefined) ?? 0;
     }
-    const match = compileSql(where, evalTime(now));
+    const match = compileSql(where, evalTime(now, this.timeZoneOf(listId)));
     return this.q.pluck(`SELECT count(*) FROM contacts c WHERE c.list_id = ? AND ${match.sql}`).get(rowId(listId), ...match.params) as number;
   }
 

@@ -24,7 +24,6 @@ function check(db: Database.Database, compiler: SegmentCompiler): VerifyReport {
   const pendingSegments = new Set(
     db.prepare("SELECT DISTINCT segment_id FROM changes WHERE seq > ? AND segment_id IS NOT NULL").pluck().all(state.checkpoint) as number[],
   );
-  const at = evalTime(state.clock);
   const report: VerifyReport = { segments: 0, contactsChecked: 0, pending: pendingContacts.size, differences: [] };
   const differences = report.differences;
 
@@ -34,13 +33,15 @@ function check(db: Database.Database, compiler: SegmentCompiler): VerifyReport {
     .get() as number;
   if (orphans > 0) differences.push(`${orphans} membership rows belong to no segment`);
 
-  const lists = db.prepare("SELECT id, custom_fields, contact_count FROM lists ORDER BY id").all() as {
+  const lists = db.prepare("SELECT id, custom_fields, time_zone, contact_count FROM lists ORDER BY id").all() as {
     id: number;
     custom_fields: string;
+    time_zone: string;
     contact_count: number;
   }[];
   for (const list of lists) {
     const customFields = JSON.parse(list.custom_fields) as CustomFieldDef[];
+    const at = evalTime(state.clock, list.time_zone);
     const counted = db.prepare("SELECT count(*) FROM contacts WHERE list_id = ?").pluck().get(list.id) as number;
     if (counted !== list.contact_count) differences.push(`list ${list.id}: contactCount is ${list.contact_count}, the list holds ${counted}`);
 
@@ -57,7 +58,7 @@ function check(db: Database.Database, compiler: SegmentCompiler): VerifyReport {
     const checked = segments.filter((s) => s.status === "READY" && !pendingSegments.has(s.id));
     const live = checked.map((row) => ({
       row,
-      segment: compiler.compile(liveRow(row), customFields),
+      segment: compiler.compile(liveRow(row), customFields, list.time_zone),
       reported: 0,
       seen: new Set<number>(),
     }));

@@ -10,7 +10,7 @@ import { compileSql } from "../../../src/stores/sqlite/condition-sql";
 import { openDatabase } from "../../../src/stores/sqlite/database";
 import { CONTACT_WRITE_COLUMNS, contactWriteValues } from "../../../src/stores/sqlite/rows";
 
-import { catalog, conditionArb, contactArb, contactInput, FIELDS, type GeneratedContact, NOWS } from "../../support/condition-arbitraries";
+import { catalog, conditionArb, contactArb, contactInput, FIELDS, type GeneratedContact, NOWS, inZone, zoneArb, zonedNows } from "../../support/condition-arbitraries";
 
 /** As INSERT_CONTACT in src/stores/sqlite/store.ts. */
 const INSERT_CONTACT = `INSERT INTO contacts (list_id, created_at, ${CONTACT_WRITE_COLUMNS.join(", ")})
@@ -40,29 +40,30 @@ function insertContacts(listId: number, generated: GeneratedContact[]): Stored[]
   });
 }
 
-function selectedIds(listId: number, condition: ReturnType<typeof parseCondition>["ast"], now: number): number[] {
-  const { sql, params } = compileSql(condition, evalTime(now));
+function selectedIds(listId: number, condition: ReturnType<typeof parseCondition>["ast"], now: number, zone = "UTC"): number[] {
+  const { sql, params } = compileSql(condition, evalTime(now, zone));
   const rows = db.prepare(`SELECT c.id FROM contacts c WHERE c.list_id = ? AND ${sql} ORDER BY c.id`).pluck().all(listId, ...params);
   return rows as number[];
 }
 
-test("the SQL pushdown selects exactly the contacts the reference predicate accepts", () => {
+test("the SQL pushdown selects exactly the contacts the reference predicate accepts, in the list's time zone", () => {
   let matchedSome = 0;
   let matchedNone = 0;
   fc.assert(
-    fc.property(fc.array(contactArb, { minLength: 5, maxLength: 30 }), fc.array(conditionArb, { minLength: 1, maxLength: 4 }), (generated, conditions) => {
+    fc.property(fc.array(contactArb, { minLength: 5, maxLength: 30 }), fc.array(conditionArb, { minLength: 1, maxLength: 4 }), zoneArb, (generated, conditions, zone) => {
       const listId = nextListId++;
       const contacts = insertContacts(listId, generated);
-      for (const condition of conditions) {
-        const { ast } = parseCondition(condition, catalog);
+      for (const condition of conditions.map((generated) => inZone(generated, zone))) {
+        const { ast } = parseCondition(condition, catalog, { timeZone: zone });
         const predicate = compilePredicate(ast);
-        for (const now of NOWS) {
-          const at = evalTime(now);
+        for (const now of zonedNows(zone)) {
+          const at = evalTime(now, zone);
           const expected = contacts.filter((contact) => predicate(contact.facts, at)).map((contact) => contact.id);
-          const actual = selectedIds(listId, ast, now);
+          const actual = selectedIds(listId, ast, now, zone);
           if (expected.length > 0 && expected.length < contacts.length) matchedSome++;
           else matchedNone++;
-          expect({ condition, now: new Date(now).toISOString(), ids: actual }).toEqual({ condition, now: new Date(now).toISOString(), ids: expected });
+          const where = { condition, zone, now: new Date(now).toISOString() };
+          expect({ ...where, ids: actual }).toEqual({ ...where, ids: expected });
         }
       }
     }),

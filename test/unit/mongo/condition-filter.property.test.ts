@@ -10,7 +10,7 @@ import { compilePredicate, evalTime, parseCondition } from "../../../src/conditi
 import { cleanContact, factsOf } from "../../../src/domain/contacts";
 import { compileMongoFilter, escapeRegex } from "../../../src/stores/mongo/condition-filter";
 import { type ContactDoc, contactFields, factsOfDoc } from "../../../src/stores/mongo/documents";
-import { catalog, conditionArb, contactArb, contactInput, NOWS } from "../../support/condition-arbitraries";
+import { catalog, conditionArb, contactArb, contactInput, inZone, zoneArb, zonedNows } from "../../support/condition-arbitraries";
 
 const listId = new ObjectId();
 
@@ -37,27 +37,24 @@ test("a contact document reads back as the same condition facts", () => {
   );
 });
 
-test("the MongoDB filter selects exactly the contacts the reference predicate accepts (mingo as the matcher)", () => {
+test("the MongoDB filter selects exactly the contacts the reference predicate accepts in the list's time zone (mingo as the matcher)", () => {
   let matchedSome = 0;
   let total = 0;
   fc.assert(
-    fc.property(fc.array(contactArb, { minLength: 5, maxLength: 30 }), fc.array(conditionArb, { minLength: 1, maxLength: 4 }), (generated, conditions) => {
+    fc.property(fc.array(contactArb, { minLength: 5, maxLength: 30 }), fc.array(conditionArb, { minLength: 1, maxLength: 4 }), zoneArb, (generated, conditions, zone) => {
       const contacts = documents(generated);
-      for (const condition of conditions) {
-        const { ast } = parseCondition(condition, catalog);
+      for (const condition of conditions.map((generated) => inZone(generated, zone))) {
+        const { ast } = parseCondition(condition, catalog, { timeZone: zone });
         const predicate = compilePredicate(ast);
-        for (const now of NOWS) {
-          const at = evalTime(now);
+        for (const now of zonedNows(zone)) {
+          const at = evalTime(now, zone);
           const query = new Query(compileMongoFilter(ast, at));
           const expected = contacts.map(({ facts }) => predicate(facts, at));
           const actual = contacts.map(({ doc }) => query.test(doc as unknown as Record<string, unknown>));
           total++;
           if (expected.some(Boolean) && !expected.every(Boolean)) matchedSome++;
-          expect({ condition, now: new Date(now).toISOString(), matches: actual }).toEqual({
-            condition,
-            now: new Date(now).toISOString(),
-            matches: expected,
-          });
+          const where = { condition, zone, now: new Date(now).toISOString() };
+          expect({ ...where, matches: actual }).toEqual({ ...where, matches: expected });
         }
       }
     }),
