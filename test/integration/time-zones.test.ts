@@ -3,7 +3,6 @@
  * birthdays start at local midnight, the engine wakes exactly then, and the zone is validated
  * and stored at creation.
  */
-import { ManualClock } from "../../src/common/clock";
 import {
   AddContactsDocument,
   CreateSegmentDocument,
@@ -15,24 +14,14 @@ import {
   SegmentMembersDocument,
   ZonedListAgesDocument,
 } from "../graphql/generated";
-import { startTestServer, stopAll } from "../support/harness";
+import { startClockedServer, stopAll } from "../support/harness";
 import { streamsOpen } from "../support/ws";
 
 afterAll(stopAll);
 
-async function clockedServer(start: string) {
-  const clock = new ManualClock(Date.parse(start));
-  const server = await startTestServer({ clock });
-  const advanceTo = async (instant: string | number) => {
-    clock.set(typeof instant === "string" ? Date.parse(instant) : instant);
-    await server.app.engine.drain();
-  };
-  return { ...server, clock, advanceTo };
-}
-
 describe("list time zones", () => {
   it("in Pacific/Auckland a contact turns 18 at local midnight: the segment gains them at 11:00 UTC the day before, as TIME_PASSED", async () => {
-    const { client, ws, app, advanceTo } = await clockedServer("2027-01-10T00:00:00.000Z");
+    const { client, ws, app, advanceTo } = await startClockedServer("2027-01-10T00:00:00.000Z");
     const { createContactList: list } = await client.data(CreateZonedListDocument, { input: { name: "Auckland", timeZone: "Pacific/Auckland" } });
     expect(list.timeZone).toBe("Pacific/Auckland");
     await client.data(AddContactsDocument, {
@@ -74,7 +63,7 @@ describe("list time zones", () => {
   });
 
   it("in America/New_York a date is in the last month from its local midnight until local midnight a month later, across the DST change", async () => {
-    const { client, ws, app, advanceTo } = await clockedServer("2027-03-01T12:00:00.000Z");
+    const { client, ws, app, advanceTo } = await startClockedServer("2027-03-01T12:00:00.000Z");
     const { createContactList: list } = await client.data(CreateZonedListDocument, {
       input: { name: "Renewals", timeZone: "America/New_York", customFields: [{ key: "renewal", type: "DATE" }] },
     });
@@ -103,7 +92,7 @@ describe("list time zones", () => {
   });
 
   it("the same birthday in a list without a time zone starts at 00:00 UTC", async () => {
-    const { client, advanceTo } = await clockedServer("2027-01-10T00:00:00.000Z");
+    const { client, advanceTo } = await startClockedServer("2027-01-10T00:00:00.000Z");
     const { createContactList: list } = await client.data(CreateZonedListDocument, { input: { name: "Default" } });
     expect(list.timeZone).toBe("UTC");
     expect((await client.data(ListTimeZoneDocument, { id: list.id })).contactList!.timeZone).toBe("UTC");
@@ -119,14 +108,14 @@ describe("list time zones", () => {
   });
 
   it("a zone is stored by its canonical name", async () => {
-    const { client } = await clockedServer("2027-01-10T00:00:00.000Z");
+    const { client } = await startClockedServer("2027-01-10T00:00:00.000Z");
     const { createContactList: list } = await client.data(CreateZonedListDocument, { input: { name: "Oslo", timeZone: "europe/oslo" } });
     expect(list.timeZone).toBe("Europe/Oslo");
     expect((await client.data(ListTimeZoneDocument, { id: list.id })).contactList!.timeZone).toBe("Europe/Oslo");
   });
 
   it("an unknown time zone is refused with BAD_USER_INPUT naming timeZone, and no list is created", async () => {
-    const { client } = await clockedServer("2027-01-10T00:00:00.000Z");
+    const { client } = await startClockedServer("2027-01-10T00:00:00.000Z");
     const count = async () => (await client.data(LcListsDetailDocument, { first: 1 })).contactLists.totalCount;
     const before = await count();
     for (const timeZone of ["Mars/Olympus_Mons", "Europe/Osl", "", "+01:00", "UTC+1", "x".repeat(500)]) {
@@ -141,7 +130,7 @@ describe("list time zones", () => {
 
 describe("clock flips on custom fields", () => {
   it("a UTC list's segment on a custom DATETIME field gains a contact exactly when its value is more than an hour ago", async () => {
-    const { client, advanceTo } = await clockedServer("2027-05-01T08:00:00.000Z");
+    const { client, advanceTo } = await startClockedServer("2027-05-01T08:00:00.000Z");
     const { createContactList: list } = await client.data(CreateZonedListDocument, {
       input: { name: "Logins", customFields: [{ key: "lastLogin", type: "DATETIME" }] },
     });

@@ -7,27 +7,16 @@ import {
   MembershipChangedDocument,
   SegmentMembersDocument,
 } from "../graphql/generated";
-import { startTestServer, stopAll } from "../support/harness";
+import { startClockedServer, startTestServer, stopAll } from "../support/harness";
 import { streamsOpen } from "../support/ws";
 
 afterAll(stopAll);
 
 const DAY = 86_400_000;
 
-/** A server whose clock the test moves; the engine is driven by drain() instead of waiting. */
-async function clockedServer(start: string) {
-  const clock = new ManualClock(Date.parse(start));
-  const server = await startTestServer({ clock });
-  const advanceTo = async (instant: string | number) => {
-    clock.set(typeof instant === "string" ? Date.parse(instant) : instant);
-    await server.app.engine.drain();
-  };
-  return { ...server, clock, advanceTo };
-}
-
 describe("clock-dependent conditions", () => {
   it("a contact enters an age >= 18 segment at 00:00 UTC on their 18th birthday, and the engine wakes exactly then", async () => {
-    const { client, ws, app, advanceTo } = await clockedServer("2026-01-10T12:00:00.000Z");
+    const { client, ws, app, advanceTo } = await startClockedServer("2026-01-10T12:00:00.000Z");
     const { createContactList: list } = await client.data(CreateListDocument, { input: { name: "Ages" } });
     await client.data(AddContactsDocument, {
       listId: list.id,
@@ -65,7 +54,7 @@ describe("clock-dependent conditions", () => {
   });
 
   it("an age BETWEEN 18 AND 25 segment gains 18-year-olds and loses 26-year-olds over a year", async () => {
-    const { client, advanceTo } = await clockedServer("2026-06-15T08:00:00.000Z");
+    const { client, advanceTo } = await startClockedServer("2026-06-15T08:00:00.000Z");
     const { createContactList: list } = await client.data(CreateListDocument, { input: { name: "Young adults" } });
     await client.data(AddContactsDocument, {
       listId: list.id,
@@ -87,7 +76,7 @@ describe("clock-dependent conditions", () => {
   });
 
   it("a contact leaves a 'signed up within the last 7 days' segment exactly 7 days after it was created", async () => {
-    const { client, ws, app, clock, advanceTo } = await clockedServer("2026-03-02T09:30:00.000Z");
+    const { client, ws, app, clock, advanceTo } = await startClockedServer("2026-03-02T09:30:00.000Z");
     const created = clock.now();
     const { createContactList: list } = await client.data(CreateListDocument, { input: { name: "Sign-ups" } });
     await client.data(AddContactsDocument, { listId: list.id, contacts: [{ email: "new@example.com" }] });
@@ -122,7 +111,7 @@ describe("clock-dependent conditions", () => {
   });
 
   it("flips that fall due while the server is down are applied, as events, when it starts again", async () => {
-    const first = await clockedServer("2026-01-10T12:00:00.000Z");
+    const first = await startClockedServer("2026-01-10T12:00:00.000Z");
     const { createContactList: list } = await first.client.data(CreateListDocument, { input: { name: "Restart" } });
     await first.client.data(AddContactsDocument, { listId: list.id, contacts: [{ email: "soon18@example.com", birthDate: "2008-01-12" }] });
     const { createSegment: adults } = await first.client.data(CreateSegmentDocument, {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type App, type AppOptions, createApp } from "../../src/app";
+import { ManualClock } from "../../src/common/clock";
 import { loadConfig } from "../../src/config";
 import { createLogger } from "../../src/logger";
 import { type RunningServer, startServer } from "../../src/server";
@@ -97,6 +98,17 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     dbPath,
     stop,
   };
+}
+
+/** A server whose clock the test moves; `advanceTo` sets the clock and lets the engine catch up (drain), no waiting. */
+export async function startClockedServer(start: string) {
+  const clock = new ManualClock(Date.parse(start));
+  const server = await startTestServer({ clock });
+  const advanceTo = async (instant: string | number) => {
+    clock.set(typeof instant === "string" ? Date.parse(instant) : instant);
+    await server.app.engine.drain();
+  };
+  return { ...server, clock, advanceTo };
 }
 
 /** Stops every server started by this file and removes its temporary folders and databases. */
