@@ -3,7 +3,7 @@
  * and pass one contract suite. Ids are the store's own (opaque strings); the API wraps them
  * in global ids. Conditions arrive as normalized trees; each adapter compiles them itself.
  */
-import type { Condition, CustomFieldDef, StoredCondition } from "../conditions";
+import type { Condition, CustomFieldDef, EvalTime, StoredCondition } from "../conditions";
 import type { ContactData, ContactPatch } from "../domain/contacts";
 
 export interface ListRecord {
@@ -78,8 +78,8 @@ export interface ContactQuery {
   first: number;
   after?: TimeKey;
   where?: Condition;
-  /** The instant clock-dependent conditions are evaluated at. */
-  now: number;
+  /** When, and in which time zone (the list's), clock-dependent conditions are evaluated. */
+  at: EvalTime;
 }
 
 /** A validated row: its data for an insert, and as a patch (the fields given) for an upsert. */
@@ -175,7 +175,7 @@ export interface Store {
   deleteContact(id: string, now: number): Promise<ContactRecord | null>;
   getContacts(ids: readonly string[]): Promise<(ContactRecord | null)[]>;
   pageContacts(listId: string, query: ContactQuery): Promise<Page<ContactRecord>>;
-  countContacts(listId: string, where: Condition | undefined, now: number): Promise<number>;
+  countContacts(listId: string, where: Condition | undefined, at: EvalTime): Promise<number>;
 
   /** Creates a segment in BUILDING state; the engine computes its members. */
   createSegment(

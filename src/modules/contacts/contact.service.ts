@@ -2,7 +2,7 @@ import { pageSize } from "../../common/cursor";
 import { badInput, conflict, DomainError, ErrorCode, notFound } from "../../common/errors";
 import { fromGlobalId } from "../../common/ids";
 import { Limits } from "../../common/limits";
-import { catalogOf, type Condition, dates, normalizeText, parseCondition } from "../../conditions";
+import { catalogOf, type Condition, dates, evalTime, normalizeText, parseCondition } from "../../conditions";
 import { type ContactInputShape, cleanContact, cleanContactPatch } from "../../domain/contacts";
 import type { Context } from "../../graphql/context";
 import type { ServiceDeps } from "../../services";
@@ -37,12 +37,12 @@ export class ContactService {
   async page(list: ListRecord, first: number | null | undefined, after: string | null | undefined, where: unknown) {
     const size = pageSize(first, Limits.maxPageSize);
     const condition = this.condition(list, where);
-    const now = this.deps.clock.now();
-    const page = await this.deps.store.pageContacts(list.id, { first: size, after: decodeTimeCursor("c", after), where: condition, now });
+    const at = evalTime(this.deps.clock.now(), list.timeZone);
+    const page = await this.deps.store.pageContacts(list.id, { first: size, after: decodeTimeCursor("c", after), where: condition, at });
     return {
       ...page,
       cursors: page.items.map((contact) => timeCursor("c", contact)),
-      count: () => this.deps.store.countContacts(list.id, condition, now),
+      count: () => this.deps.store.countContacts(list.id, condition, at),
     };
   }
 

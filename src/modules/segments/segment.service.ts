@@ -3,7 +3,7 @@ import { badInput, notFound } from "../../common/errors";
 import { fromGlobalId } from "../../common/ids";
 import { Limits } from "../../common/limits";
 import { cleanName } from "../../common/text";
-import { catalogOf, parseCondition } from "../../conditions";
+import { catalogOf, evalTime, parseCondition } from "../../conditions";
 import type { Context } from "../../graphql/context";
 import type { ServiceDeps } from "../../services";
 import type { ContactRecord, SegmentRecord, SegmentType } from "../../stores/port";
@@ -72,10 +72,10 @@ export class SegmentService {
       throw badInput(`sample must be between 0 and ${Limits.maxPreviewSample}`, { argument: "sample" });
     }
     const { ast } = parseCondition(conditionInput, catalogOf(list.customFields), { timeZone: list.timeZone });
-    const now = this.deps.clock.now();
+    const at = evalTime(this.deps.clock.now(), list.timeZone);
     const [count, page] = await Promise.all([
-      this.deps.store.countContacts(list.id, ast, now),
-      size === 0 ? Promise.resolve({ items: [] as ContactRecord[] }) : this.deps.store.pageContacts(list.id, { first: size, where: ast, now }),
+      this.deps.store.countContacts(list.id, ast, at),
+      size === 0 ? Promise.resolve({ items: [] as ContactRecord[] }) : this.deps.store.pageContacts(list.id, { first: size, where: ast, at }),
     ]);
     return { count, sample: page.items };
   }

@@ -5,7 +5,7 @@
  */
 import type { ClientSession, Document, ObjectId } from "mongodb";
 import type { Connection } from "mongoose";
-import { type Condition, catalogOf, type CustomFieldDef, evalTime, normalizeText, type StoredCondition } from "../../conditions";
+import { type Condition, catalogOf, type CustomFieldDef, type EvalTime, normalizeText, type StoredCondition } from "../../conditions";
 import { conflict, notFound } from "../../common/errors";
 import { applyPatch, type ContactPatch } from "../../domain/contacts";
 import { SegmentCompiler } from "../../engine/membership";
@@ -289,7 +289,7 @@ export class MongoStore implements Store {
 
   async pageContacts(listId: string, query: ContactQuery): Promise<Page<ContactRecord>> {
     const filter: Document = { listId: oid(listId) ?? undefined, ...(query.after ? before(query.after) : {}) };
-    const where = query.where ? compileMongoFilter(query.where, evalTime(query.now, await this.timeZoneOf(listId))) : null;
+    const where = query.where ? compileMongoFilter(query.where, query.at) : null;
     const docs = (await this.c.contacts
       .find(where ? { $and: [filter, where] } : filter)
       .sort({ createdAt: -1, _id: -1 })
@@ -298,18 +298,11 @@ export class MongoStore implements Store {
     return { items: docs.slice(0, query.first).map(contactRecord), hasNextPage: docs.length > query.first };
   }
 
-  async countContacts(listId: string, where: Condition | undefined, now: number): Promise<number> {
+  async countContacts(listId: string, where: Condition | undefined, at: EvalTime): Promise<number> {
     const id = oid(listId);
     if (!id) return 0;
     if (!where) return ((await this.c.lists.findOne({ _id: id }, { projection: { contactCount: 1 } })) as { contactCount?: number } | null)?.contactCount ?? 0;
-    return this.c.contacts.countDocuments({ $and: [{ listId: id }, compileMongoFilter(where, evalTime(now, await this.timeZoneOf(listId)))] });
-  }
-
-  /** The list's time zone; UTC for a list that no longer exists or predates time zones. */
-  private async timeZoneOf(listId: string): Promise<string> {
-    const id = oid(listId);
-    const list = id ? ((await this.c.lists.findOne({ _id: id }, { projection: { timeZone: 1 } })) as { timeZone?: string } | null) : null;
-    return list?.timeZone ?? "UTC";
+    return this.c.contacts.countDocuments({ $and: [{ listId: id }, compileMongoFilter(where, at)] });
   }
 
   // Segments

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { type Condition, catalogOf, type CustomFieldDef, evalTime, normalizeText, type StoredCondition } from "../../conditions";
+import { type Condition, catalogOf, type CustomFieldDef, type EvalTime, normalizeText, type StoredCondition } from "../../conditions";
 import { conflict, notFound } from "../../common/errors";
 import { applyPatch, type ContactPatch } from "../../domain/contacts";
 import { SegmentCompiler } from "../../engine/membership";
@@ -241,7 +241,7 @@ export class SqliteStore implements Store {
       params.push(query.after.createdAt, rowId(query.after.id) ?? 0);
     }
     if (query.where) {
-      const where = compileSql(query.where, evalTime(query.now, this.timeZoneOf(listId)));
+      const where = compileSql(query.where, query.at);
       sql += ` AND ${where.sql}`;
       params.push(...where.params);
     }
@@ -251,16 +251,11 @@ export class SqliteStore implements Store {
     return { items: rows.slice(0, query.first).map(contactFromRow), hasNextPage: rows.length > query.first };
   }
 
-  /** The list's time zone; UTC for a list that no longer exists (it has no contacts to match). */
-  private timeZoneOf(listId: string): string {
-    return (this.q.pluck("SELECT time_zone FROM lists WHERE id = ?").get(rowId(listId)) as string | undefined) ?? "UTC";
-  }
-
-  async countContacts(listId: string, where: Condition | undefined, now: number): Promise<number> {
+  async countContacts(listId: string, where: Condition | undefined, at: EvalTime): Promise<number> {
     if (!where) {
       return (this.q.pluck("SELECT contact_count FROM lists WHERE id = ?").get(rowId(listId)) as number | undefined) ?? 0;
     }
-    const match = compileSql(where, evalTime(now, this.timeZoneOf(listId)));
+    const match = compileSql(where, at);
     return this.q.pluck(`SELECT count(*) FROM contacts c WHERE c.list_id = ? AND ${match.sql}`).get(rowId(listId), ...match.params) as number;
   }
 
