@@ -1,5 +1,5 @@
 import type { Condition, ContactFacts, FieldRef, Leaf, Scalar } from "./ast";
-import { ageOn, dateIn, type DayParts, dayParts, dayPartsIn, subtractDuration, subtractDurationIn, type Duration, UTC } from "./dates";
+import { ageOn, dateIn, type DayParts, dayPartsIn, subtractDurationIn, type Duration, UTC } from "./dates";
 
 /** The evaluation instant and the list's time zone, with the zone's calendar day computed once. */
 export interface EvalTime {
@@ -10,7 +10,7 @@ export interface EvalTime {
 }
 
 export function evalTime(now: number, zone: string = UTC): EvalTime {
-  return { now, today: zone === UTC ? dayParts(now) : dayPartsIn(now, zone), zone };
+  return { now, today: dayPartsIn(now, zone), zone };
 }
 
 /** A compiled condition: the reference semantics of the condition language. */
@@ -56,7 +56,7 @@ export function durationThreshold(duration: Duration): (now: number, zone: strin
     if (now !== lastNow || zone !== lastZone) {
       lastNow = now;
       lastZone = zone;
-      last = zone === UTC ? subtractDuration(now, duration) : subtractDurationIn(now, duration, zone);
+      last = subtractDurationIn(now, duration, zone);
     }
     return last;
   };

@@ -1,5 +1,5 @@
 import type { Condition, ContactFacts, FieldRef, Leaf, Scalar } from "./ast";
-import { ageThreshold, DAY_MS, dateIn, dateOf, firstInstantAtLeastAgo, instantOfAge, midnightOf, type Duration, UTC } from "./dates";
+import { ageThreshold, DAY_MS, dateIn, firstInstantAtLeastAgo, instantOfAge, midnightOf, type Duration, UTC } from "./dates";
 import { type EvalTime, durationThreshold, evalTime, fieldGetter } from "./predicate";
 
 /**
@@ -144,7 +144,7 @@ function agoTrigger(field: FieldRef, duration: Duration): TimeTrigger {
     return {
       field,
       read,
-      threshold: perInstant((at) => (at.zone === UTC ? dateOf(threshold(at.now, UTC)) : dateIn(threshold(at.now, at.zone), at.zone))),
+      threshold: perInstant((at) => dateIn(threshold(at.now, at.zone), at.zone)),
       firstInstant: (value) => firstInstantAtLeastAgo(midnightOf(value as string), duration),
     };
   }
@@ -155,7 +155,7 @@ function agoTrigger(field: FieldRef, duration: Duration): TimeTrigger {
 function nowTrigger(field: FieldRef): TimeTrigger {
   const read = reader(field);
   if (field.type === "DATE") {
-    return { field, read, threshold: perInstant((at) => (at.zone === UTC ? dateOf(at.now) : dateIn(at.now, at.zone))), firstInstant: (value) => midnightOf(value as string) };
+    return { field, read, threshold: perInstant((at) => dateIn(at.now, at.zone)), firstInstant: (value) => midnightOf(value as string) };
   }
   return { field, read, threshold: (at) => at.now, firstInstant: (value) => value as number };
 }

@@ -126,6 +126,6 @@ export class ContactService {
   age(contact: ContactRecord, timeZone: string): number | null {
     if (contact.birthDate === null) return null;
     const now = this.deps.clock.now();
-    return dates.ageOn(contact.birthDate, timeZone === dates.UTC ? dates.dayParts(now) : dates.dayPartsIn(now, timeZone));
+    return dates.ageOn(contact.birthDate, dates.dayPartsIn(now, timeZone));
   }
 }
