@@ -10,12 +10,12 @@
  * - the store write: the validated rows written by the store port's insertContacts (contact rows,
  *   their indexes, the change feed) into a fresh database, no segments, no engine, no HTTP.
  */
-import { rmSync } from "node:fs";
 import { getVariableValues, type OperationDefinitionNode, parse } from "graphql";
 import { type ContactInputShape, cleanContact } from "../../../src/domain/contacts";
 import { buildAppSchema } from "../../../src/schema";
 import { SqliteStore } from "../../../src/stores/sqlite/store";
 import { CATALOG, CUSTOM_FIELDS, describeSelectivity, generateContacts, segmentConditions, selectivity, utcMidnight } from "../data";
+import { rmDb } from "../support/fixtures";
 import { measured } from "../support/profile";
 import { startChildServer } from "../support/server";
 import { fmt, sleep } from "../support/stats";
@@ -152,9 +152,7 @@ function boundaryFloor(bodies: readonly string[], total: number): { parseMs: num
 
 /** insertContacts alone over the same rows, validated outside the clock, into a fresh database. */
 async function storeWriteFloor(bodies: readonly string[], total: number, path: string): Promise<{ ms: number; rate: number }> {
-  rmSync(path, { force: true });
-  rmSync(`${path}-wal`, { force: true });
-  rmSync(`${path}-shm`, { force: true });
+  rmDb(path);
   const store = SqliteStore.open(path);
   try {
     const list = await store.createList({ workspaceId: "bench", name: "store write floor", customFields: CUSTOM_FIELDS }, Date.now());
@@ -170,8 +168,6 @@ async function storeWriteFloor(bodies: readonly string[], total: number, path: s
     return { ms, rate: total / (ms / 1000) };
   } finally {
     await store.close();
-    rmSync(path, { force: true });
-    rmSync(`${path}-wal`, { force: true });
-    rmSync(`${path}-shm`, { force: true });
+    rmDb(path);
   }
 }
