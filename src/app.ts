@@ -18,6 +18,8 @@ export interface AppOptions {
   settings?: Partial<ServiceSettings>;
   /** Capacity of the in-memory event ring. */
   eventRing?: number;
+  /** A store opened by the caller (with its own options), instead of the one the config names. */
+  store?: Store;
 }
 
 export interface App {
@@ -31,18 +33,20 @@ export interface App {
 }
 
 /** MongoDB when MONGODB_URI is set, the embedded SQLite file otherwise. */
-export async function openStore(config: Config): Promise<Store> {
+export async function openStore(config: Config, logger?: Logger): Promise<Store> {
   if (config.mongodbUri) {
     // Loaded only when used: the embedded store never pays for mongoose.
     const { MongoStore } = require("./stores/mongo/store") as { MongoStore: typeof MongoStoreClass };
     return MongoStore.open(config.mongodbUri, { retentionMs: config.eventRetentionMs });
   }
-  return SqliteStore.open(config.sqlitePath);
+  return SqliteStore.open(config.sqlitePath, {
+    onCheckpointError: (error) => logger?.error({ err: error }, "WAL checkpoint worker failed: checkpoints run on commit again"),
+  });
 }
 
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? systemClock;
-  const store = await openStore(config);
+  const store = options.store ?? (await openStore(config, logger));
   const feed = new EventFeed(store, options.eventRing);
   const engine = new MembershipEngine(store, clock, feed, logger.child({ component: "engine" }), {
     leaseTtlMs: config.engineLeaseTtlMs,

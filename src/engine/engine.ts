@@ -54,6 +54,7 @@ export class MembershipEngine {
   private readonly timers = new Set<NodeJS.Timeout>();
   private wakeTimer: NodeJS.Timeout | null = null;
   private scheduled = false;
+  private pendingStep: Promise<EngineStepResult> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private lastToken = "";
   private lastPrune = 0;
@@ -138,6 +139,21 @@ export class MembershipEngine {
     });
   }
 
+  /**
+   * The next step, shared by every caller that asks for one before it starts: the writes of
+   * requests handled in the same turn of the event loop are applied by one step, in one
+   * transaction, instead of one step each.
+   */
+  private nextStep(): Promise<EngineStepResult> {
+    if (!this.pendingStep) {
+      this.pendingStep = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.pendingStep = null;
+        return this.exclusive(() => this.step());
+      });
+    }
+    return this.pendingStep;
+  }
+
   /** Runs one step at a time, in order, whoever asks. */
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
     const run = this.queue.then(task, task);
@@ -153,7 +169,7 @@ export class MembershipEngine {
     const deadline = Date.now() + budgetMs;
     if (!this.leader) return this.waitForLeader(deadline);
     for (;;) {
-      const result = await this.exclusive(() => this.step());
+      const result = await this.nextStep();
       if (!result.leader) {
         this.leader = false;
         return this.waitForLeader(deadline);

@@ -58,6 +58,7 @@ export function attachWebSocketServer(deps: WebSocketDeps): { dispose(): Promise
     onInternal: (error: unknown, id: string | undefined) => logger.error({ err: error, requestId: id }, "internal error"),
   });
   const refuse = (error: DomainError) => [toGraphQLError(error)];
+  wsServer.on("connection", (socket: WebSocket, request: http.IncomingMessage) => coalesceSends(socket, request.socket));
 
   const server = useServer<Record<string, unknown> | undefined, Extra>(
     {
@@ -178,4 +179,27 @@ export function attachWebSocketServer(deps: WebSocketDeps): { dispose(): Promise
       await server.dispose();
     },
   };
+}
+
+/**
+ * Messages sent in the same turn of the event loop leave in one write: a change that moves a
+ * contact through several segments is several `next` messages, and each would otherwise be its
+ * own system call. The TCP socket is corked at the first send and uncorked once the turn's
+ * callbacks have run (process.nextTick), so nothing waits longer than it would have.
+ */
+function coalesceSends(socket: WebSocket, tcp: http.IncomingMessage["socket"]): void {
+  const send = socket.send.bind(socket);
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    tcp.uncork();
+  };
+  socket.send = ((...args: Parameters<WebSocket["send"]>) => {
+    if (!corked) {
+      corked = true;
+      tcp.cork();
+      process.nextTick(uncork);
+    }
+    return (send as (...a: Parameters<WebSocket["send"]>) => void)(...args);
+  }) as WebSocket["send"];
 }

@@ -6,7 +6,17 @@
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
-import { type DocumentNode, type GraphQLError, type GraphQLSchema, NoSchemaIntrospectionCustomRule, type ValidationContext, type ValidationRule } from "graphql";
+import {
+  BREAK,
+  type DocumentNode,
+  type GraphQLError,
+  type GraphQLSchema,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  type ValidationContext,
+  type ValidationRule,
+  visit,
+} from "graphql";
 import { type ComplexityEstimator, getComplexity, simpleEstimator } from "graphql-query-complexity";
 import { DomainError, ErrorCode } from "../common/errors";
 import { Limits } from "../common/limits";
@@ -46,6 +56,44 @@ export function validationRules(limits: OperationLimits): ValidationRule[] {
   return rules;
 }
 
+/** The arguments the cost reads (see pagedEstimator). */
+const SIZE_ARGUMENTS = new Set(["first", "sample"]);
+
+/**
+ * Whether variables can change a document's cost: a variable in a page size, or in a directive
+ * (`@skip(if: $x)` removes a subtree).
+ */
+function costReadsVariables(document: DocumentNode): boolean {
+  let reads = false;
+  visit(document, {
+    Argument(node) {
+      if (!SIZE_ARGUMENTS.has(node.name.value)) return false;
+    },
+    Variable() {
+      reads = true;
+      return BREAK;
+    },
+    VariableDefinition() {
+      return false;
+    },
+    Directive(node) {
+      if (node.arguments?.some((argument) => argument.value.kind !== Kind.BOOLEAN && argument.value.kind !== Kind.STRING)) {
+        reads = true;
+        return BREAK;
+      }
+      return false;
+    },
+  });
+  return reads;
+}
+
+/**
+ * Costs of documents that no variable can change, per operation name. Parsed documents are shared
+ * between requests with the same text (Apollo's document store, the WebSocket server's cache),
+ * so most requests skip the walk over the document.
+ */
+const fixedCosts = new WeakMap<DocumentNode, Map<string, number> | null>();
+
 /** Throws QUERY_TOO_COMPLEX when an operation's cost exceeds the limit. */
 export function checkCost(
   schema: GraphQLSchema,
@@ -54,18 +102,15 @@ export function checkCost(
   operationName: string | undefined,
   limits: OperationLimits,
 ): number {
-  let cost: number;
-  try {
-    cost = getComplexity({
-      schema,
-      query: document,
-      variables: variables ?? {},
-      operationName,
-      estimators: [pagedEstimator, simpleEstimator({ defaultComplexity: 1 })],
-    });
-  } catch {
+  let fixed = fixedCosts.get(document);
+  if (fixed === undefined) fixedCosts.set(document, (fixed = costReadsVariables(document) ? null : new Map()));
+  let cost = fixed?.get(operationName ?? "");
+  if (cost === undefined) {
+    const computed = computeCost(schema, document, variables, operationName);
     // Variables that do not fit the operation: execution reports them as BAD_USER_INPUT.
-    return 0;
+    if (computed === null) return 0;
+    if (fixed && fixed.size < 100) fixed.set(operationName ?? "", computed);
+    cost = computed;
   }
   if (cost > limits.maxCost) {
     throw new DomainError(ErrorCode.QueryTooComplex, `this operation costs ${cost}, more than the limit of ${limits.maxCost}; ask for smaller pages`, {
@@ -74,4 +119,19 @@ export function checkCost(
     });
   }
   return cost;
+}
+
+/** The cost, or null when the variables do not fit the operation. */
+function computeCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | undefined): number | null {
+  try {
+    return getComplexity({
+      schema,
+      query: document,
+      variables: variables ?? {},
+      operationName,
+      estimators: [pagedEstimator, simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch {
+    return null;
+  }
 }

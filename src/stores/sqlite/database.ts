@@ -18,7 +18,17 @@ export function idArray(ids: readonly string[]): string {
 export interface OpenOptions {
   /** Milliseconds a write waits for another process's transaction before failing. */
   busyTimeoutMs?: number;
+  /**
+   * WAL checkpoints on a worker thread (the default for files) instead of inside the commit that
+   * crosses the threshold, on the event loop (see checkpointer.ts).
+   */
+  backgroundCheckpoints?: boolean;
+  /** Called if the checkpoint worker fails; commits then checkpoint automatically again. */
+  onCheckpointError?: (error: unknown) => void;
 }
+
+/** The automatic checkpoint threshold, in pages, when checkpoints run on the event loop. */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 /**
  * Opens (creating folders and schema as needed) a database in WAL mode, so readers never block
@@ -32,7 +42,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database.
   db.pragma("synchronous = NORMAL");
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
   db.pragma("cache_size = -65536");
-  db.pragma("wal_autocheckpoint = 10000");
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   db.pragma("temp_store = MEMORY");
   migrate(db);
   return db;
@@ -102,15 +112,6 @@ function fullTuples(tuple: string, count: number): string {
   let text = tupleCache.get(key);
   if (text === undefined) tupleCache.set(key, (text = new Array(count).fill(tuple).join(", ")));
   return text;
-}
-
-/** Runs `DELETE FROM table WHERE (a, b) IN (VALUES …)` over pairs in chunks. */
-export function deletePairs(q: StatementCache, head: string, pairs: readonly [unknown, unknown][]): void {
-  const chunk = 250;
-  for (let start = 0; start < pairs.length; start += chunk) {
-    const part = pairs.slice(start, start + chunk);
-    q.get(`${head} IN (VALUES ${new Array(part.length).fill("(?, ?)").join(", ")})`).run(...part.flat());
-  }
 }
 
 /** Marks segment definitions as changed (see `catalog_version` in schema.ts); call inside the write's transaction. */

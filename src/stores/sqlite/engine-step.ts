@@ -12,14 +12,13 @@ import {
   nextWake,
   reconcileContact,
   type SegmentCompiler,
-  type MembershipWrite,
   type PendingEvent,
   type SegmentRow as LiveSegmentRow,
   StepLog,
 } from "../../engine/membership";
 import { type ChangeReason, ENGINE_LEASE, type EngineStepInput, type EngineStepResult, type MembershipEvent } from "../port";
 import { compileSql, fieldColumn } from "./condition-sql";
-import { bumpCatalog, deletePairs, insertMany, type StatementCache } from "./database";
+import { bumpCatalog, insertMany, type StatementCache } from "./database";
 import { eventRuns, ROW_SPAN } from "../event-runs";
 import { type ContactRow, FACT_COLUMNS, factsFromRow, type SegmentRow } from "./rows";
 
@@ -179,17 +178,11 @@ export class SqliteEngine {
   private flush(ctx: StepContext): void {
     const { log } = ctx;
     log.settleWakes();
-    const added: MembershipWrite[] = [];
-    const removed: [unknown, unknown][] = [];
-    for (const write of log.writes) {
-      if (write.member) added.push(write);
-      else removed.push([write.segmentId, write.contactId]);
-    }
-    deletePairs(this.q, "DELETE FROM memberships WHERE (segment_id, contact_id)", removed);
-    insertMany(this.q, "INSERT INTO memberships (segment_id, contact_id)", 2, added, (w, into, at) => {
-      into[at] = w.segmentId;
-      into[at + 1] = w.contactId;
-    });
+    // One prepared statement per row: a seek in each of the two B-trees, cheaper than matching
+    // multi-row VALUES lists.
+    const insert = this.q.get("INSERT INTO memberships (segment_id, contact_id) VALUES (?, ?)");
+    const remove = this.q.get("DELETE FROM memberships WHERE segment_id = ? AND contact_id = ?");
+    for (const write of log.writes) (write.member ? insert : remove).run(write.segmentId, write.contactId);
     const runs = eventRuns(log.events);
     if (runs.length > 0 && ctx.committed.length === 0) {
       const last = this.q.get("SELECT seq, count FROM events ORDER BY seq DESC LIMIT 1").get() as { seq: number; count: number } | undefined;
@@ -242,18 +235,10 @@ export class SqliteEngine {
 
   private loadMemberships(ids: readonly number[]): Map<number, Set<string>> {
     const memberships = new Map<number, Set<string>>();
-    if (ids.length === 1) {
-      const segments = this.q.pluck("SELECT segment_id FROM memberships WHERE contact_id = ?").all(ids[0]) as number[];
-      if (segments.length > 0) memberships.set(ids[0]!, new Set(segments.map(String)));
-      return memberships;
-    }
-    const select = this.q.get("SELECT segment_id, contact_id FROM memberships WHERE contact_id IN (SELECT value FROM json_each(?))");
-    for (let i = 0; i < ids.length; i += 5_000) {
-      for (const row of select.all(JSON.stringify(ids.slice(i, i + 5_000))) as { segment_id: number; contact_id: number }[]) {
-        let set = memberships.get(row.contact_id);
-        if (!set) memberships.set(row.contact_id, (set = new Set()));
-        set.add(String(row.segment_id));
-      }
+    const select = this.q.pluck("SELECT segment_id FROM memberships WHERE contact_id = ?");
+    for (const id of ids) {
+      const segments = select.all(id) as number[];
+      if (segments.length > 0) memberships.set(id, new Set(segments.map(String)));
     }
     return memberships;
   }

@@ -24,8 +24,10 @@ import type {
 } from "../port";
 import { ROW_SPAN } from "../event-runs";
 import { compileSql } from "./condition-sql";
-import { bumpCatalog, idArray, insertMany, openDatabase, type OpenOptions, rowId, StatementCache } from "./database";
+import { BackgroundCheckpointer } from "./checkpointer";
+import { bumpCatalog, idArray, insertMany, openDatabase, type OpenOptions, rowId, StatementCache, WAL_AUTOCHECKPOINT_PAGES } from "./database";
 import { SqliteEngine } from "./engine-step";
+import { WriteBatch } from "./write-batch";
 import {
   type ApiKeyRow,
   apiKeyFromRow,
@@ -75,13 +77,26 @@ export class SqliteStore implements Store {
   private readonly compiler = new SegmentCompiler();
   private readonly engine: SqliteEngine;
 
-  private constructor(readonly db: Database.Database) {
+  private readonly checkpointer: BackgroundCheckpointer | null;
+  /** Single-contact writes of one event-loop turn share a commit. */
+  private readonly writes: WriteBatch;
+
+  private constructor(
+    readonly db: Database.Database,
+    path: string,
+    options: OpenOptions,
+  ) {
     this.q = new StatementCache(db);
     this.engine = new SqliteEngine(db, this.q, this.compiler);
+    this.writes = new WriteBatch(db);
+    this.checkpointer =
+      path === ":memory:" || options.backgroundCheckpoints === false
+        ? null
+        : new BackgroundCheckpointer(db, path, { fallbackPages: WAL_AUTOCHECKPOINT_PAGES, onError: options.onCheckpointError });
   }
 
-  static open(path: string, options?: OpenOptions): SqliteStore {
-    return new SqliteStore(openDatabase(path, options));
+  static open(path: string, options: OpenOptions = {}): SqliteStore {
+    return new SqliteStore(openDatabase(path, options), path, options);
   }
 
   // Lists
@@ -198,35 +213,43 @@ export class SqliteStore implements Store {
   async updateContact(id: string, patch: ContactPatch, list: ListRecord, now: number): Promise<ContactRecord | null> {
     const contactId = rowId(id);
     const catalog = catalogOf(list.customFields);
-    return this.db
-      .transaction(() => {
-        const row = this.q.get("SELECT * FROM contacts WHERE id = ?").get(contactId) as ContactRow | undefined;
-        if (!row) return null;
-        const next = applyPatch(contactDataFromRow(row), patch);
-        let updated: ContactRow;
-        try {
-          updated = this.q.get(`${UPDATE_CONTACT} RETURNING *`).get(...contactWriteValues(next, catalog, row.created_at, now), contactId) as ContactRow;
-        } catch (error) {
-          if (isUniqueViolation(error)) throw conflict(`another contact of this list already has the email ${next.email}`, { field: "email" });
-          throw error;
+    return this.writes.run(() => {
+      const row = this.q.get("SELECT * FROM contacts WHERE id = ?").get(contactId) as ContactRow | undefined;
+      if (!row) return null;
+      const next = applyPatch(contactDataFromRow(row), patch);
+      // Only the columns that change are written: an index whose columns are not assigned is
+      // left alone, and most patches touch no indexed column.
+      const values = contactWriteValues(next, catalog, row.created_at, now);
+      const columns: string[] = [];
+      const changed: unknown[] = [];
+      CONTACT_WRITE_COLUMNS.forEach((column, i) => {
+        if (values[i] !== row[column]) {
+          columns.push(column);
+          changed.push(values[i]);
         }
-        this.q.get(INSERT_CHANGE).run("CONTACT_UPDATED", row.list_id, contactId, null, null, now);
-        return contactFromRow(updated);
-      })
-      .immediate();
+      });
+      const updated = { ...row } as Record<string, unknown>;
+      columns.forEach((column, i) => (updated[column] = changed[i]));
+      try {
+        if (columns.length > 0) this.q.get(`UPDATE contacts SET ${columns.map((column) => `${column} = ?`).join(", ")} WHERE id = ?`).run(...changed, contactId);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict(`another contact of this list already has the email ${next.email}`, { field: "email" });
+        throw error;
+      }
+      this.q.get(INSERT_CHANGE).run("CONTACT_UPDATED", row.list_id, contactId, null, null, now);
+      return contactFromRow(updated as unknown as ContactRow);
+    });
   }
 
   async deleteContact(id: string, now: number): Promise<ContactRecord | null> {
     const contactId = rowId(id);
-    return this.db
-      .transaction(() => {
-        const row = this.q.get("DELETE FROM contacts WHERE id = ? RETURNING *").get(contactId) as ContactRow | undefined;
-        if (!row) return null;
-        this.q.get(INSERT_CHANGE).run("CONTACT_DELETED", row.list_id, contactId, null, null, now);
-        this.q.get("UPDATE lists SET contact_count = contact_count - 1 WHERE id = ?").run(row.list_id);
-        return contactFromRow(row);
-      })
-      .immediate();
+    return this.writes.run(() => {
+      const row = this.q.get("DELETE FROM contacts WHERE id = ? RETURNING *").get(contactId) as ContactRow | undefined;
+      if (!row) return null;
+      this.q.get(INSERT_CHANGE).run("CONTACT_DELETED", row.list_id, contactId, null, null, now);
+      this.q.get("UPDATE lists SET contact_count = contact_count - 1 WHERE id = ?").run(row.list_id);
+      return contactFromRow(row);
+    });
   }
 
   async getContacts(ids: readonly string[]): Promise<(ContactRecord | null)[]> {
@@ -508,6 +531,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,0 +1,79 @@
+/**
+ * WAL checkpoints on a worker thread. SQLite's automatic checkpoint runs inside the commit that
+ * crosses the threshold: on the event loop, it copies every page written since the last one back
+ * into the database file and syncs it, stalling requests for tens to hundreds of milliseconds.
+ * Here a second connection, on its own thread, runs PASSIVE checkpoints on a timer instead; a
+ * PASSIVE checkpoint never blocks readers or the writer, and skips frames still in use.
+ *
+ * While the worker runs, the main connection's automatic checkpoint is off. If the worker fails,
+ * it is turned back on, so the WAL never grows without bound.
+ */
+import type Database from "better-sqlite3";
+import { Worker } from "node:worker_threads";
+
+export interface CheckpointerOptions {
+  /** How often the worker checkpoints. */
+  intervalMs?: number;
+  /** The main connection's automatic checkpoint threshold (pages) to restore if the worker fails. */
+  fallbackPages?: number;
+  onError?: (error: unknown) => void;
+}
+
+// Plain JavaScript run with `eval`, so the worker needs no TypeScript loader in any runtime.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+db.pragma("busy_timeout = 0");
+const timer = setInterval(() => {
+  try { db.pragma("wal_checkpoint(PASSIVE)"); } catch (error) { if (error.code !== "SQLITE_BUSY") throw error; }
+}, workerData.intervalMs);
+parentPort.on("message", () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+export class BackgroundCheckpointer {
+  private worker: Worker | null;
+  private readonly exited: Promise<void>;
+
+  constructor(
+    private readonly db: Database.Database,
+    path: string,
+    private readonly options: CheckpointerOptions = {},
+  ) {
+    db.pragma("wal_autocheckpoint = 0");
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { driver: require.resolve("better-sqlite3"), path, intervalMs: options.intervalMs ?? 100 },
+    });
+    this.worker.unref();
+    this.exited = new Promise((resolve) => {
+      this.worker!.once("error", (error) => this.fail(error));
+      this.worker!.once("exit", () => {
+        if (this.worker) this.fail(new Error("the WAL checkpoint worker exited"));
+        resolve();
+      });
+    });
+  }
+
+  private fail(error: unknown): void {
+    if (!this.worker) return;
+    this.worker = null;
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${this.options.fallbackPages ?? 1_000}`);
+    this.options.onError?.(error);
+  }
+
+  /** Stops the worker and waits until its connection is closed. */
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (!worker) return;
+    // Held until it exits: an unreferenced worker would let the process end mid-stop.
+    worker.ref();
+    worker.postMessage("stop");
+    await this.exited;
+  }
+}
