@@ -25,6 +25,7 @@ const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma("busy_timeout = 0");
+db.pragma("cache_size = -256");
 const timer = setInterval(() => {
   try { db.pragma("wal_checkpoint(PASSIVE)"); } catch (error) { if (error.code !== "SQLITE_BUSY") throw error; }
 }, workerData.intervalMs);
@@ -48,6 +49,8 @@ export class BackgroundCheckpointer {
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { driver: require.resolve("better-sqlite3"), path, intervalMs: options.intervalMs ?? 100 },
+      // It holds one connection and a timer: a small heap is plenty.
+      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
     });
     this.worker.unref();
     this.exited = new Promise((resolve) => {
