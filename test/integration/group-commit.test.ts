@@ -5,7 +5,14 @@
  * and one refused write changes nothing of the others. Engine steps are counted by wrapping the
  * real store's engineStep (the real store still does the work).
  */
-import { AddContactsDocument, CreateListDocument, CreateSegmentDocument, ListContactIdsDocument, UpdateContactWithSegmentsDocument } from "../graphql/generated";
+import {
+  AddContactsDocument,
+  CreateListDocument,
+  CreateSegmentDocument,
+  ListContactIdsDocument,
+  ListContactsDocument,
+  UpdateContactWithSegmentsDocument,
+} from "../graphql/generated";
 import { fromGlobalId } from "../../src/common/ids";
 import { createContext } from "../../src/graphql/context";
 import { OPEN_WORKSPACE } from "../../src/security/api-keys";
@@ -65,6 +72,34 @@ describe("concurrent single-contact writes", () => {
     expect(steps).toEqual([COUNT]);
     const members = await server.app.store.pageMembers(fromGlobalId(segmentId, "Segment")!, 100);
     expect([...members.items].sort()).toEqual(contacts.map((contact) => fromGlobalId(contact.id, "Contact")!).sort());
+  });
+
+  it("move a contact in the indexes of the columns they change, and leave the others as they were", async () => {
+    const { listId, contacts } = await setUp(server);
+    const [moved, renamed] = contacts;
+    await Promise.all([
+      server.client.data(UpdateContactWithSegmentsDocument, { id: moved!.id, input: { country: "Denmark" } }),
+      server.client.data(UpdateContactWithSegmentsDocument, { id: renamed!.id, input: { email: "renamed@group.example" } }),
+    ]);
+    const inCountry = async (country: string) => {
+      const { contactList } = await server.client.data(ListContactsDocument, {
+        listId,
+        first: 100,
+        where: { field: "country", operator: "EQUALS", value: country },
+      });
+      return contactList!.contacts.nodes.map((contact) => contact.id);
+    };
+    expect(await inCountry("Denmark")).toEqual([moved!.id]);
+    expect(await inCountry("Sweden")).not.toContain(moved!.id);
+    expect(await inCountry("Sweden")).toHaveLength(COUNT - 1);
+    // The old email is free again, the new one taken.
+    const reuse = await server.client.request(UpdateContactWithSegmentsDocument, { id: contacts[2]!.id, input: { email: renamed!.email } });
+    expect(reuse.errors).toBeUndefined();
+    const taken = await server.client.request(UpdateContactWithSegmentsDocument, { id: contacts[3]!.id, input: { email: "renamed@group.example" } });
+    expect(taken.errors?.map((error) => error.extensions?.code)).toEqual(["CONFLICT"]);
+    // Every index agrees with its table.
+    const db = (server.app.store as unknown as { db: { pragma(sql: string, options: { simple: true }): unknown } }).db;
+    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
   });
 
   it("refuse a conflicting write alone: the writes beside it are applied, it changes nothing", async () => {
