@@ -47,19 +47,27 @@ const BUILTIN_GETTERS: Record<string, Getter> = {
   updatedAt: (facts) => facts.updatedAt,
 };
 
-/** now − duration in a zone, memoized for the last instant asked (one evaluation time serves many contacts). */
-export function durationThreshold(duration: Duration): (now: number, zone: string) => number {
+/**
+ * A value computed from the evaluation time, remembered for the last instant and zone asked: one
+ * evaluation time serves many contacts.
+ */
+export function perInstant<T>(compute: (at: EvalTime) => T): (at: EvalTime) => T {
   let lastNow = Number.NaN;
   let lastZone = UTC;
-  let last = 0;
-  return (now, zone) => {
-    if (now !== lastNow || zone !== lastZone) {
-      lastNow = now;
-      lastZone = zone;
-      last = subtractDurationIn(now, duration, zone);
+  let last: T;
+  return (at) => {
+    if (at.now !== lastNow || at.zone !== lastZone) {
+      lastNow = at.now;
+      lastZone = at.zone;
+      last = compute(at);
     }
     return last;
   };
+}
+
+/** now − duration in the evaluation time's zone, remembered per instant. */
+export function durationThreshold(duration: Duration): (at: EvalTime) => number {
+  return perInstant((at) => subtractDurationIn(at.now, duration, at.zone));
 }
 
 /** Compiles a tree to a closure once; evaluating it is a call, not a tree walk. */
@@ -172,17 +180,11 @@ function compileLeaf(leaf: Leaf): Predicate {
       const within = test.op === "withinLast";
       if (leaf.field.type === "DATE") {
         // A date counts as its first instant, so compare it with the dates of the bounds in the zone.
-        let lastNow = Number.NaN;
-        let lastZone = UTC;
-        let [pastDate, today] = ["", ""];
+        const bounds = perInstant((at) => [dateIn(threshold(at), at.zone), dateIn(at.now, at.zone)] as const);
         return (facts, at) => {
           const value = get(facts, at) as string | null;
           if (value === null) return false;
-          if (at.now !== lastNow || at.zone !== lastZone) {
-            lastNow = at.now;
-            lastZone = at.zone;
-            [pastDate, today] = [dateIn(threshold(at.now, at.zone), at.zone), dateIn(at.now, at.zone)];
-          }
+          const [pastDate, today] = bounds(at);
           const past = value <= pastDate;
           return within ? !past && value <= today : past;
         };
@@ -190,7 +192,7 @@ function compileLeaf(leaf: Leaf): Predicate {
       return (facts, at) => {
         const value = get(facts, at) as number | null;
         if (value === null) return false;
-        const past = value <= threshold(at.now, at.zone);
+        const past = value <= threshold(at);
         return within ? !past && value <= at.now : past;
       };
     }

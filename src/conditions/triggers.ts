@@ -1,6 +1,6 @@
 import type { Condition, ContactFacts, FieldRef, Leaf, Scalar } from "./ast";
 import { ageThreshold, DAY_MS, dateIn, firstInstantAtLeastAgo, instantOfAge, midnightOf, type Duration, UTC } from "./dates";
-import { type EvalTime, durationThreshold, evalTime, fieldGetter } from "./predicate";
+import { type EvalTime, durationThreshold, evalTime, fieldGetter, perInstant } from "./predicate";
 
 /**
  * How the clock moves a condition. Every clock-dependent leaf compares a stored date field with
@@ -29,21 +29,6 @@ function reader(field: FieldRef): (facts: ContactFacts) => string | number | nul
   const get = fieldGetter(field);
   const noTime = { now: 0, today: { year: 0, month: 0, day: 0, monthDay: 0 }, zone: UTC };
   return (facts) => get(facts, noTime) as string | number | null;
-}
-
-/** Remembers a threshold for the last evaluation time asked: one instant serves many contacts. */
-function perInstant<T>(compute: (at: EvalTime) => T): (at: EvalTime) => T {
-  let lastNow = Number.NaN;
-  let lastZone = UTC;
-  let last: T;
-  return (at) => {
-    if (at.now !== lastNow || at.zone !== lastZone) {
-      lastNow = at.now;
-      lastZone = at.zone;
-      last = compute(at);
-    }
-    return last;
-  };
 }
 
 const LATEST_INSTANT = 8.64e15;
@@ -144,11 +129,11 @@ function agoTrigger(field: FieldRef, duration: Duration): TimeTrigger {
     return {
       field,
       read,
-      threshold: perInstant((at) => dateIn(threshold(at.now, at.zone), at.zone)),
+      threshold: perInstant((at) => dateIn(threshold(at), at.zone)),
       firstInstant: (value) => firstInstantAtLeastAgo(midnightOf(value as string), duration),
     };
   }
-  return { field, read, threshold: (at) => threshold(at.now, at.zone), firstInstant: (value) => firstInstantAtLeastAgo(value as number, duration) };
+  return { field, read, threshold, firstInstant: (value) => firstInstantAtLeastAgo(value as number, duration) };
 }
 
 /** passed  <=>  field <= now (a future date stops being in the future). */

@@ -18,7 +18,6 @@
  */
 import type { Condition, EvalTime, FieldRef, Leaf, Scalar } from "../../conditions";
 import { dates } from "../../conditions";
-import { durationThreshold } from "../../conditions/predicate";
 
 export type Filter = Record<string, unknown>;
 
@@ -99,7 +98,7 @@ function leafFilter(leaf: Leaf, at: EvalTime): Filter {
       return { [path]: { $all: test.values } };
     case "withinLast":
     case "moreThanAgo": {
-      const threshold = durationThreshold(test.duration)(at.now, at.zone);
+      const threshold = dates.subtractDurationIn(at.now, test.duration, at.zone);
       const isDate = leaf.field.type === "DATE";
       const past = isDate ? dates.dateIn(threshold, at.zone) : new Date(threshold);
       if (test.op === "moreThanAgo") return ordered({ $lte: past });

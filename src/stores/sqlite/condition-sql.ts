@@ -8,7 +8,6 @@
 import type { Condition, FieldRef, Leaf, Scalar } from "../../conditions";
 import type { EvalTime } from "../../conditions";
 import { dates } from "../../conditions";
-import { durationThreshold } from "../../conditions/predicate";
 
 export interface SqlCondition {
   sql: string;
@@ -120,7 +119,7 @@ function compileLeaf(leaf: Leaf, at: EvalTime, alias: string, params: unknown[])
       return `IFNULL(${col} >= ? AND ${col} <= ?, 0)`;
     case "withinLast":
     case "moreThanAgo": {
-      const threshold = durationThreshold(test.duration)(at.now, at.zone);
+      const threshold = dates.subtractDurationIn(at.now, test.duration, at.zone);
       const isDate = leaf.field.type === "DATE";
       const past = isDate ? dates.dateIn(threshold, at.zone) : threshold;
       if (test.op === "moreThanAgo") return withColumn(`${col} <= ?`, past);
