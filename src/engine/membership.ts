@@ -10,6 +10,7 @@ import {
   compilePredicate,
   type CustomFieldDef,
   type EvalTime,
+  evalTime,
   parseCondition,
   type Predicate,
   type StoredCondition,
@@ -81,6 +82,26 @@ export interface MembershipWrite {
   segmentId: string;
   contactId: string;
   member: boolean;
+}
+
+/** A list as a step evaluates it: its custom fields, its time zone and its compiled segments. */
+export interface ListState {
+  customFields: CustomFieldDef[];
+  timeZone: string;
+  segments: LiveSegment[];
+}
+
+/** A step's instant, evaluated once in each time zone the step meets: every list is evaluated at it, in its own zone. */
+export class StepTimes {
+  private readonly times = new Map<string, EvalTime>();
+  constructor(readonly clock: number) {}
+
+  /** The step's evaluation time in a list's time zone. */
+  at(list: { timeZone: string }): EvalTime {
+    let at = this.times.get(list.timeZone);
+    if (!at) this.times.set(list.timeZone, (at = evalTime(this.clock, list.timeZone)));
+    return at;
+  }
 }
 
 /** What one engine step decided: membership writes, events in order, touched segments. */

@@ -16,7 +16,9 @@ import {
   reconcileContact,
   type SegmentCompiler,
   type SegmentRow,
+  type ListState,
   StepLog,
+  StepTimes,
 } from "../../engine/membership";
 import { eventRuns, ROW_SPAN } from "../event-runs";
 import { ENGINE_LEASE, type EngineStepInput, type EngineStepResult } from "../port";
@@ -36,33 +38,21 @@ export interface EngineState {
   startAtOperationTime: unknown;
 }
 
-interface ListState {
-  customFields: CustomFieldDef[];
-  timeZone: string;
-  segments: LiveSegment[];
-}
-
-class StepContext {
+class StepContext extends StepTimes {
   readonly lists = new Map<string, ListState | null>();
   readonly committed: PendingEvent[] = [];
   previousEvent = 0;
-  private readonly times = new Map<string, EvalTime>();
   constructor(
     readonly session: ClientSession,
-    /** The step's instant: every list is evaluated at it, each in its own time zone. */
-    readonly clock: number,
+    clock: number,
     readonly log: StepLog,
-  ) {}
-
-  /** The step's evaluation time in a list's time zone. */
-  at(list: ListState): EvalTime {
-    let at = this.times.get(list.timeZone);
-    if (!at) this.times.set(list.timeZone, (at = evalTime(this.clock, list.timeZone)));
-    return at;
+  ) {
+    super(clock);
   }
 }
 
-function liveRow(doc: SegmentDoc): SegmentRow {
+/** A segment document as the membership core reads it. */
+export function liveRow(doc: SegmentDoc): SegmentRow {
   return {
     id: doc._id.toHexString(),
     listId: doc.listId.toHexString(),

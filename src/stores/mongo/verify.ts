@@ -10,7 +10,7 @@ import type { LiveSegment, SegmentCompiler } from "../../engine/membership";
 import type { VerifyReport } from "../port";
 import type { ContactDoc } from "./documents";
 import { factsOfDoc } from "./documents";
-import type { EngineState } from "./engine-step";
+import { type EngineState, liveRow } from "./engine-step";
 import type { Models } from "./models";
 import { type EventDoc, eventsOfRun, type SegmentDoc } from "./records";
 
@@ -39,11 +39,7 @@ export async function verifyMongo(models: Models, compiler: SegmentCompiler, sta
       );
       if (members.size !== doc.memberCount) report.differences.push(`segment ${doc._id}: memberCount is ${doc.memberCount}, it has ${members.size} members`);
       if (doc.status !== "READY") continue;
-      const segment = compiler.compile(
-        { id: String(doc._id), listId: String(doc.listId), type: doc.type, status: doc.status, condition: doc.condition, memberCount: doc.memberCount, nextWakeAt: null },
-        list.customFields,
-        timeZone,
-      );
+      const segment = compiler.compile(liveRow(doc), list.customFields, timeZone);
       entries.push({ doc, segment, members, seen: new Set<string>(), reported: 0 });
     }
     const note = (entry: (typeof entries)[number], message: string) => {

@@ -5,18 +5,19 @@
  * changes nothing.
  */
 import type Database from "better-sqlite3";
-import { type CustomFieldDef, type EvalTime, evalTime, type TimeTrigger } from "../../conditions";
+import { type CustomFieldDef, evalTime, type TimeTrigger } from "../../conditions";
 import {
   flipRanges,
-  type LiveSegment,
   nextWake,
   reconcileContact,
   type SegmentCompiler,
   type PendingEvent,
   type SegmentRow as LiveSegmentRow,
+  type ListState,
   StepLog,
+  StepTimes,
 } from "../../engine/membership";
-import { type ChangeReason, ENGINE_LEASE, type EngineStepInput, type EngineStepResult, type MembershipEvent } from "../port";
+import { type ChangeReason, ENGINE_LEASE, type EngineStepInput, type EngineStepResult } from "../port";
 import { compileSql, fieldColumn } from "./condition-sql";
 import { bumpCatalog, insertMany, type StatementCache } from "./database";
 import { eventRuns, ROW_SPAN } from "../event-runs";
@@ -31,31 +32,18 @@ interface ChangeRow {
   payload: string | null;
 }
 
-interface ListState {
-  customFields: CustomFieldDef[];
-  timeZone: string;
-  segments: LiveSegment[];
-}
-
-class StepContext {
+class StepContext extends StepTimes {
   /** Events written by this step, with their sequence numbers. */
   readonly committed: PendingEvent[] = [];
   /** The position of the newest event before this step wrote any. */
   previousEvent = 0;
-  private readonly times = new Map<string, EvalTime>();
   constructor(
-    /** The step's instant: every list is evaluated at it, each in its own time zone. */
-    readonly clock: number,
+    clock: number,
     readonly log: StepLog,
     /** Lists and their compiled segments, kept across steps while the catalog is unchanged. */
     readonly lists: Map<number, ListState | null>,
-  ) {}
-
-  /** The step's evaluation time in a list's time zone. */
-  at(list: ListState): EvalTime {
-    let at = this.times.get(list.timeZone);
-    if (!at) this.times.set(list.timeZone, (at = evalTime(this.clock, list.timeZone)));
-    return at;
+  ) {
+    super(clock);
   }
 }
 
