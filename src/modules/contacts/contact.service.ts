@@ -2,12 +2,12 @@ import { pageSize } from "../../common/cursor";
 import { badInput, conflict, DomainError, ErrorCode, notFound } from "../../common/errors";
 import { fromGlobalId } from "../../common/ids";
 import { Limits } from "../../common/limits";
-import { catalogOf, type Condition, dates, evalTime, normalizeText, parseCondition } from "../../conditions";
+import { catalogOf, type Condition, dates, evalTime, normalizeText } from "../../conditions";
 import { type ContactInputShape, cleanContact, cleanContactPatch } from "../../domain/contacts";
 import type { Context } from "../../graphql/context";
 import type { ServiceDeps } from "../../services";
 import type { ContactRecord, ListRecord, NewContact } from "../../stores/port";
-import { decodeTimeCursor, requireList, timeCursor } from "../lists/list.service";
+import { decodeTimeCursor, parseListCondition, requireList, timeCursor } from "../lists/list.service";
 
 export interface RowError {
   index: number;
@@ -31,7 +31,7 @@ export class ContactService {
 
   /** Parses a `where` condition against the list's custom fields. */
   condition(list: ListRecord, where: unknown): Condition | undefined {
-    return where == null ? undefined : parseCondition(where, catalogOf(list.customFields), { timeZone: list.timeZone }).ast;
+    return where == null ? undefined : parseListCondition(list, where).ast;
   }
 
   async page(list: ListRecord, first: number | null | undefined, after: string | null | undefined, where: unknown) {

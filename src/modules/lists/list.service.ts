@@ -3,7 +3,7 @@ import { badInput, conflict, notFound } from "../../common/errors";
 import { fromGlobalId } from "../../common/ids";
 import { Limits } from "../../common/limits";
 import { cleanName } from "../../common/text";
-import { CUSTOM_FIELD_KEY, type CustomFieldDef, type CustomFieldType, dates } from "../../conditions";
+import { catalogOf, CUSTOM_FIELD_KEY, type CustomFieldDef, type CustomFieldType, dates, type ParsedCondition, parseCondition } from "../../conditions";
 import type { Context } from "../../graphql/context";
 import type { ServiceDeps } from "../../services";
 import type { ListRecord, TimeKey } from "../../stores/port";
@@ -37,6 +37,11 @@ function cleanTimeZone(input: string | null | undefined): string {
     throw badInput(`timeZone: ${JSON.stringify(shown)} is not a known IANA time zone (such as "Europe/Oslo" or "UTC")`, { field: "timeZone" });
   }
   return zone;
+}
+
+/** Parses a condition for a list: against its custom fields, in its time zone. */
+export function parseListCondition(list: ListRecord, input: unknown): ParsedCondition {
+  return parseCondition(input, catalogOf(list.customFields), { timeZone: list.timeZone });
 }
 
 /** Time-ordered keyset cursors ("newest first"), shared by lists and contacts. */

@@ -3,11 +3,11 @@ import { badInput, notFound } from "../../common/errors";
 import { fromGlobalId } from "../../common/ids";
 import { Limits } from "../../common/limits";
 import { cleanName } from "../../common/text";
-import { catalogOf, evalTime, parseCondition } from "../../conditions";
+import { evalTime } from "../../conditions";
 import type { Context } from "../../graphql/context";
 import type { ServiceDeps } from "../../services";
 import type { ContactRecord, SegmentRecord, SegmentType } from "../../stores/port";
-import { requireList } from "../lists/list.service";
+import { parseListCondition, requireList } from "../lists/list.service";
 
 export class SegmentService {
   constructor(private readonly deps: ServiceDeps) {}
@@ -35,7 +35,7 @@ export class SegmentService {
   async create(ctx: Context, input: { listId: string; name: string; type: SegmentType; condition: unknown }): Promise<SegmentRecord> {
     const list = await requireList(ctx, input.listId);
     const name = cleanName(input.name, "name");
-    const { stored } = parseCondition(input.condition, catalogOf(list.customFields), { timeZone: list.timeZone });
+    const { stored } = parseListCondition(list, input.condition);
     const segment = await this.deps.store.createSegment({ listId: list.id, name, type: input.type, condition: stored }, this.deps.clock.now());
     return this.settled(ctx, segment.id);
   }
@@ -49,7 +49,7 @@ export class SegmentService {
         throw badInput("condition: a STATIC segment's condition is fixed at creation; create a new segment instead", { field: "condition" });
       }
       const list = (await ctx.loaders.list(segment.listId))!;
-      condition = parseCondition(input.condition, catalogOf(list.customFields), { timeZone: list.timeZone }).stored;
+      condition = parseListCondition(list, input.condition).stored;
     }
     const now = this.deps.clock.now();
     if (name !== undefined && !(await this.deps.store.renameSegment(segment.id, name, now))) throw notFound("Segment", id);
@@ -71,7 +71,7 @@ export class SegmentService {
     if (!Number.isInteger(size) || size < 0 || size > Limits.maxPreviewSample) {
       throw badInput(`sample must be between 0 and ${Limits.maxPreviewSample}`, { argument: "sample" });
     }
-    const { ast } = parseCondition(conditionInput, catalogOf(list.customFields), { timeZone: list.timeZone });
+    const { ast } = parseListCondition(list, conditionInput);
     const at = evalTime(this.deps.clock.now(), list.timeZone);
     const [count, page] = await Promise.all([
       this.deps.store.countContacts(list.id, ast, at),
