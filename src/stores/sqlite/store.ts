@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
-import { type Condition, catalogOf, type CustomFieldDef, type EvalTime, normalizeText, type StoredCondition } from "../../conditions";
+import { type Condition, catalogOf, type CustomFieldDef, type EvalTime, type FieldCatalog, normalizeText, type StoredCondition } from "../../conditions";
 import { conflict, notFound } from "../../common/errors";
-import { applyPatch, type ContactPatch } from "../../domain/contacts";
+import { applyPatch, type ContactData, type ContactPatch } from "../../domain/contacts";
 import { SegmentCompiler } from "../../engine/membership";
 import type {
   ApiKeyRecord,
@@ -49,7 +49,6 @@ import { verifyDatabase } from "./verify";
 const INSERT_CONTACT = `INSERT INTO contacts (list_id, created_at, ${CONTACT_WRITE_COLUMNS.join(", ")})
   VALUES (?, ?, ${CONTACT_WRITE_COLUMNS.map(() => "?").join(", ")})
   ON CONFLICT (list_id, email_n) DO NOTHING`;
-const UPDATE_CONTACT = `UPDATE contacts SET ${CONTACT_WRITE_COLUMNS.map((column) => `${column} = ?`).join(", ")} WHERE id = ?`;
 const INSERT_CHANGE = "INSERT INTO changes (kind, list_id, contact_id, segment_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)";
 
 /** Rows by id: one indexed lookup for a single id, `IN (json_each)` for a batch. */
@@ -196,7 +195,7 @@ export class SqliteStore implements Store {
             .get("SELECT * FROM contacts WHERE list_id = ? AND email_n = ?")
             .get(listId, normalizeText(data.email)) as ContactRow;
           const next = applyPatch(contactDataFromRow(existing), patch);
-          this.q.get(UPDATE_CONTACT).run(...contactWriteValues(next, catalog, existing.created_at, now), existing.id);
+          this.rewriteContact(existing, next, catalog, now);
           changes.push(["CONTACT_UPDATED", listId, existing.id, now]);
           result.ids.push(String(existing.id));
           result.updated++;
@@ -217,28 +216,36 @@ export class SqliteStore implements Store {
       const row = this.q.get("SELECT * FROM contacts WHERE id = ?").get(contactId) as ContactRow | undefined;
       if (!row) return null;
       const next = applyPatch(contactDataFromRow(row), patch);
-      // Only the columns that change are written: an index whose columns are not assigned is
-      // left alone, and most patches touch no indexed column.
-      const values = contactWriteValues(next, catalog, row.created_at, now);
-      const columns: string[] = [];
-      const changed: unknown[] = [];
-      CONTACT_WRITE_COLUMNS.forEach((column, i) => {
-        if (values[i] !== row[column]) {
-          columns.push(column);
-          changed.push(values[i]);
-        }
-      });
-      const updated = { ...row } as Record<string, unknown>;
-      columns.forEach((column, i) => (updated[column] = changed[i]));
+      let updated: ContactRow;
       try {
-        if (columns.length > 0) this.q.get(`UPDATE contacts SET ${columns.map((column) => `${column} = ?`).join(", ")} WHERE id = ?`).run(...changed, contactId);
+        updated = this.rewriteContact(row, next, catalog, now);
       } catch (error) {
         if (isUniqueViolation(error)) throw conflict(`another contact of this list already has the email ${next.email}`, { field: "email" });
         throw error;
       }
       this.q.get(INSERT_CHANGE).run("CONTACT_UPDATED", row.list_id, contactId, null, null, now);
-      return contactFromRow(updated as unknown as ContactRow);
+      return contactFromRow(updated);
     });
+  }
+
+  /**
+   * Writes a contact's new data and returns the row as stored. Only the columns that change are
+   * written: an index whose columns are not assigned is left alone, and most patches touch no
+   * indexed column.
+   */
+  private rewriteContact(row: ContactRow, next: ContactData, catalog: FieldCatalog, now: number): ContactRow {
+    const values = contactWriteValues(next, catalog, row.created_at, now);
+    const updated: Record<string, unknown> = { ...row };
+    const columns: string[] = [];
+    const changed: unknown[] = [];
+    CONTACT_WRITE_COLUMNS.forEach((column, i) => {
+      if (values[i] === row[column]) return;
+      columns.push(column);
+      changed.push(values[i]);
+      updated[column] = values[i];
+    });
+    if (columns.length > 0) this.q.get(`UPDATE contacts SET ${columns.map((column) => `${column} = ?`).join(", ")} WHERE id = ?`).run(...changed, row.id);
+    return updated as unknown as ContactRow;
   }
 
   async deleteContact(id: string, now: number): Promise<ContactRecord | null> {
