@@ -8,6 +8,9 @@ import type { Clock } from "../common/clock";
 import { ENGINE_LEASE, type EngineStatus, type EngineStepResult, type Store } from "../stores/port";
 import type { EventFeed } from "./event-feed";
 
+/** Resolves in a later turn of the event loop. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export interface EngineOptions {
   /** How long a lease lasts without renewal; a standby takes over after it. */
   leaseTtlMs?: number;
@@ -146,7 +149,7 @@ export class MembershipEngine {
    */
   private nextStep(): Promise<EngineStepResult> {
     if (!this.pendingStep) {
-      this.pendingStep = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.pendingStep = nextTurn().then(() => {
         this.pendingStep = null;
         return this.exclusive(() => this.step());
       });
@@ -177,6 +180,10 @@ export class MembershipEngine {
       if (!result.more) {
         this.nextFlip = result.nextWakeAt;
         this.scheduleWake(result.nextWakeAt);
+        // Subscribers' messages for the step's events are written to their sockets once this
+        // turn's callbacks have run (coalesceSends in ws-server.ts). Resuming the caller in a
+        // later turn lets them leave before the caller's own answer is built, not after it.
+        if (result.events.length > 0) await nextTurn();
         return true;
       }
       if (Date.now() >= deadline) {
@@ -184,7 +191,7 @@ export class MembershipEngine {
         return false;
       }
       // Let requests in between steps of a long build or import.
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
   }
 
@@ -194,6 +201,8 @@ export class MembershipEngine {
       const status = await this.store.engineStatus();
       if (status.checkpoint >= target && status.building === 0) {
         await this.feed.refresh();
+        // As in drain: the messages of what the refresh published leave first.
+        await nextTurn();
         return true;
       }
       await new Promise((resolve) => setTimeout(resolve, 10));

@@ -182,10 +182,13 @@ export function attachWebSocketServer(deps: WebSocketDeps): { dispose(): Promise
 }
 
 /**
- * Messages sent in the same turn of the event loop leave in one write: a change that moves a
- * contact through several segments is several `next` messages, and each would otherwise be its
- * own system call. The TCP socket is corked at the first send and uncorked once the turn's
- * callbacks have run (process.nextTick), so nothing waits longer than it would have.
+ * Messages sent to one socket in the same turn of the event loop leave in one write: the
+ * subscriptions of one connection that an event concerns (a list subscription and a segment
+ * subscription, say) each send a `next` message, and each would otherwise be its own system
+ * call. The TCP socket is corked at the first send and uncorked once the turn's callbacks have
+ * run (process.nextTick), so nothing waits longer than it would have. One subscription's
+ * messages still leave one write each: graphql-ws sends its next message only after the
+ * previous one's write callback, which comes at the uncork.
  */
 function coalesceSends(socket: WebSocket, tcp: http.IncomingMessage["socket"]): void {
   const send = socket.send.bind(socket);

@@ -1,0 +1,126 @@
+/**
+ * How a change's events leave the server. A write's caller resumes only after its events'
+ * messages were written to subscribers' sockets, so they leave before the answer to the write is
+ * built. The messages several subscriptions of one socket get for the same event share a write.
+ * Writes are observed on the real sockets (write/writev calls whose bytes carry an event).
+ */
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { parse } from "graphql";
+import { Socket } from "node:net";
+import {
+  AddContactDocument,
+  type ConditionInput,
+  CreateListDocument,
+  CreateSegmentDocument,
+  MembershipChangedDocument,
+  ListSegmentsDocument,
+  UpdateContactDocument,
+} from "../graphql/generated";
+import { createContext } from "../../src/graphql/context";
+import { OPEN_WORKSPACE } from "../../src/security/api-keys";
+import { startTestServer, stopAll, type TestServer } from "../support/harness";
+import { streamsOpen } from "../support/ws";
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+
+afterAll(stopAll);
+
+/** Four segments that a contact moving from Sweden to Norway enters together. */
+const NORWAY: ConditionInput[] = [
+  { field: "country", operator: "EQUALS", value: "Norway" },
+  { field: "country", operator: "IN", value: ["Norway", "Denmark"] },
+  { field: "country", operator: "STARTS_WITH", value: "Nor" },
+  { field: "country", operator: "ENDS_WITH", value: "way" },
+];
+
+async function listWithSegments(name: string) {
+  const { createContactList: list } = await server.client.data(CreateListDocument, { input: { name } });
+  for (const [i, condition] of NORWAY.entries()) {
+    await server.client.data(CreateSegmentDocument, { input: { listId: list.id, name: `Norway ${i}`, type: "DYNAMIC", condition } });
+  }
+  const { addContact } = await server.client.data(AddContactDocument, { listId: list.id, input: { email: `${name}@push.example`, country: "Sweden" } });
+  return { listId: list.id, contactId: addContact.id };
+}
+
+/** Counts the socket writes (write or writev calls) whose bytes contain `marker`, until stopped. */
+function countWrites(marker: string) {
+  const writes: number[] = [];
+  const proto = Socket.prototype as unknown as {
+    _write: (chunk: Buffer | string, encoding: BufferEncoding, cb: () => void) => void;
+    _writev: (chunks: { chunk: Buffer | string }[], cb: () => void) => void;
+  };
+  const { _write, _writev } = proto;
+  const occurrences = (chunks: (Buffer | string)[]) => chunks.map((chunk) => chunk.toString().split(marker).length - 1).reduce((a, b) => a + b, 0);
+  proto._write = function (chunk, encoding, cb) {
+    const n = occurrences([chunk]);
+    if (n > 0) writes.push(n);
+    return _write.call(this, chunk, encoding, cb);
+  };
+  proto._writev = function (chunks, cb) {
+    const n = occurrences(chunks.map((c) => c.chunk));
+    if (n > 0) writes.push(n);
+    return _writev.call(this, chunks, cb);
+  };
+  return {
+    writes,
+    stop() {
+      proto._write = _write;
+      proto._writev = _writev;
+    },
+  };
+}
+
+const FLAT_EVENTS = parse(`
+  subscription FlatEvents($listId: ID, $segmentId: ID) {
+    segmentMembershipChanged(listId: $listId, segmentId: $segmentId) { cursor segmentId contactId change }
+  }
+`) as TypedDocumentNode<{ segmentMembershipChanged: { segmentId: string; change: string } }, { listId?: string; segmentId?: string }>;
+
+it("a write's caller resumes only after its events' messages were written to the subscriber's socket", async () => {
+  const { listId, contactId } = await listWithSegments("order");
+  const open = server.app.services.events.activeStreams;
+  const subscription = server.ws().subscribe(MembershipChangedDocument, { listId });
+  await streamsOpen(server.app, open + 1);
+  const counter = countWrites('"segmentMembershipChanged"');
+  let writtenBeforeResuming: number[];
+  try {
+    // In process, so nothing but the engine stands between the write and its caller.
+    const ctx = createContext(server.app.services, OPEN_WORKSPACE, "test");
+    await server.app.services.contacts.update(ctx, contactId, { country: "Norway" });
+    writtenBeforeResuming = [...counter.writes];
+    await subscription.waitFor(NORWAY.length);
+  } finally {
+    counter.stop();
+  }
+  // Each its own write: graphql-ws sends a subscription's next message after the previous one's write callback.
+  expect(writtenBeforeResuming).toEqual(NORWAY.map(() => 1));
+  const events = subscription.events.map((e) => e.segmentMembershipChanged);
+  expect(events.map((e) => [e.segment?.name, e.change])).toEqual(NORWAY.map((_, i) => [`Norway ${i}`, "ENTERED"]));
+});
+
+it("the messages of one event for several subscriptions of a socket leave in one write", async () => {
+  const { listId, contactId } = await listWithSegments("together");
+  const segments = await server.client.data(ListSegmentsDocument, { listId });
+  const first = segments.contactList!.segments[0]!;
+  const socket = server.ws();
+  const open = server.app.services.events.activeStreams;
+  const whole = socket.subscribe(FLAT_EVENTS, { listId });
+  const one = socket.subscribe(FLAT_EVENTS, { segmentId: first.id });
+  await streamsOpen(server.app, open + 2);
+  const counter = countWrites('"segmentMembershipChanged"');
+  try {
+    await server.client.data(UpdateContactDocument, { id: contactId, input: { country: "Norway" } });
+    await whole.waitFor(NORWAY.length);
+    await one.waitFor(1);
+  } finally {
+    counter.stop();
+  }
+  expect(one.events.map((e) => e.segmentMembershipChanged)).toEqual([expect.objectContaining({ segmentId: first.id, change: "ENTERED" })]);
+  // The first event's two messages (one per subscription) share a write; the list
+  // subscription's other three follow one write each.
+  expect(counter.writes).toEqual([2, 1, 1, 1]);
+});
