@@ -46,7 +46,7 @@ export const readsUnderLoad: Scenario = {
   name: "Reads under load",
   async run(ctx) {
     const fixture = await ctx.fixtures.mid();
-    const duration = ctx.quick ? 2 : 30;
+    const duration = ctx.quick ? 1.5 : 30;
     const warmUp = ctx.quick ? 0.3 : 2;
     const connections = 200;
     const server = await startChildServer(ctx, "s7-reads", ctx.fixtures.copy(fixture, "s7-reads"));

@@ -118,9 +118,9 @@ export class Fixtures {
     return fixture;
   }
 
-  /** The large list: 1,000,000 contacts (quick: 100,000), no segments (scenarios 2 and 8). */
+  /** The large list: 1,000,000 contacts (quick: 50,000), no segments (scenarios 2 and 8). */
   big(): Promise<ListFixture> {
-    const count = this.quick ? 100_000 : 1_000_000;
+    const count = this.quick ? 50_000 : 1_000_000;
     return this.once("big", () => {
       this.log(`building fixture big (${count.toLocaleString("en-US")} contacts)…`);
       return preloadFile(this.path("fixture-big.db"), { name: "big", count, seed: 1001, options: { today: utcMidnight(Date.now()) }, segments: [], log: this.log });
