@@ -180,9 +180,11 @@ export class MembershipEngine {
       if (!result.more) {
         this.nextFlip = result.nextWakeAt;
         this.scheduleWake(result.nextWakeAt);
-        // Subscribers' messages for the step's events are written to their sockets once this
-        // turn's callbacks have run (coalesceSends in ws-server.ts). Resuming the caller in a
-        // later turn lets them leave before the caller's own answer is built, not after it.
+        // Subscribers' messages for the step's events are written to their sockets within this
+        // turn, some only once its callbacks have run (coalesceSends in ws-server.ts; graphql-ws
+        // sends a subscription's next message after the previous one's write callback).
+        // Resuming the caller in a later turn lets them all leave before the caller's own
+        // answer is built, not after it.
         if (result.events.length > 0) await nextTurn();
         return true;
       }

@@ -182,26 +182,29 @@ export function attachWebSocketServer(deps: WebSocketDeps): { dispose(): Promise
 }
 
 /**
- * Messages sent to one socket in the same turn of the event loop leave in one write: the
- * subscriptions of one connection that an event concerns (a list subscription and a segment
- * subscription, say) each send a `next` message, and each would otherwise be its own system
- * call. The TCP socket is corked at the first send and uncorked once the turn's callbacks have
- * run (process.nextTick), so nothing waits longer than it would have. One subscription's
- * messages still leave one write each: graphql-ws sends its next message only after the
- * previous one's write callback, which comes at the uncork.
+ * A socket's first message in a turn of the event loop is written at once; those that follow it
+ * in the same turn (the other subscriptions of the connection that the same event concerns) are
+ * corked and leave together once the turn's callbacks have run (process.nextTick), instead of
+ * costing a system call each. The first is not held back: at a fan-out, where thousands of
+ * sockets send one message each in the same turn, corking kept every socket's frame alive to the
+ * end of the turn, and the garbage collector copied them all. One subscription's messages leave
+ * one write each: graphql-ws sends its next message only after the previous one's write callback.
  */
 function coalesceSends(socket: WebSocket, tcp: http.IncomingMessage["socket"]): void {
   const send = socket.send.bind(socket);
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    tcp.uncork();
+  // 0: nothing sent this turn; 1: one message, written at once; 2: corked until the turn ends.
+  let state = 0;
+  const endOfTurn = () => {
+    if (state === 2) tcp.uncork();
+    state = 0;
   };
   socket.send = ((...args: Parameters<WebSocket["send"]>) => {
-    if (!corked) {
-      corked = true;
+    if (state === 0) {
+      state = 1;
+      process.nextTick(endOfTurn);
+    } else if (state === 1) {
+      state = 2;
       tcp.cork();
-      process.nextTick(uncork);
     }
     return (send as (...a: Parameters<WebSocket["send"]>) => void)(...args);
   }) as WebSocket["send"];
