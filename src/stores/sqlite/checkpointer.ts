@@ -10,11 +10,12 @@
  */
 import type Database from "better-sqlite3";
 import { Worker } from "node:worker_threads";
+import { WAL_AUTOCHECKPOINT_PAGES } from "./database";
 
 export interface CheckpointerOptions {
   /** How often the worker checkpoints. */
   intervalMs?: number;
-  /** The main connection's automatic checkpoint threshold (pages) to restore if the worker fails. */
+  /** The main connection's automatic checkpoint threshold (pages) to restore if the worker fails; openDatabase's by default. */
   fallbackPages?: number;
   onError?: (error: unknown) => void;
 }
@@ -65,7 +66,7 @@ export class BackgroundCheckpointer {
   private fail(error: unknown): void {
     if (!this.worker) return;
     this.worker = null;
-    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${this.options.fallbackPages ?? 1_000}`);
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${this.options.fallbackPages ?? WAL_AUTOCHECKPOINT_PAGES}`);
     this.options.onError?.(error);
   }
 

@@ -25,7 +25,7 @@ import type {
 import { ROW_SPAN } from "../event-runs";
 import { compileSql } from "./condition-sql";
 import { BackgroundCheckpointer } from "./checkpointer";
-import { bumpCatalog, idArray, insertMany, openDatabase, type OpenOptions, rowId, StatementCache, WAL_AUTOCHECKPOINT_PAGES } from "./database";
+import { bumpCatalog, idArray, insertMany, openDatabase, type OpenOptions, rowId, StatementCache } from "./database";
 import { SqliteEngine } from "./engine-step";
 import { WriteBatch } from "./write-batch";
 import {
@@ -91,7 +91,7 @@ export class SqliteStore implements Store {
     this.checkpointer =
       path === ":memory:" || options.backgroundCheckpoints === false
         ? null
-        : new BackgroundCheckpointer(db, path, { fallbackPages: WAL_AUTOCHECKPOINT_PAGES, onError: options.onCheckpointError });
+        : new BackgroundCheckpointer(db, path, { onError: options.onCheckpointError });
   }
 
   static open(path: string, options: OpenOptions = {}): SqliteStore {
