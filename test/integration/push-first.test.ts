@@ -38,13 +38,15 @@ const NORWAY: ConditionInput[] = [
   { field: "country", operator: "ENDS_WITH", value: "way" },
 ];
 
-async function listWithSegments(name: string) {
+async function listWithSegments(name: string, conditions: ConditionInput[]) {
   const { createContactList: list } = await server.client.data(CreateListDocument, { input: { name } });
-  for (const [i, condition] of NORWAY.entries()) {
-    await server.client.data(CreateSegmentDocument, { input: { listId: list.id, name: `Norway ${i}`, type: "DYNAMIC", condition } });
+  const segmentIds: string[] = [];
+  for (const [i, condition] of conditions.entries()) {
+    const { createSegment } = await server.client.data(CreateSegmentDocument, { input: { listId: list.id, name: `Norway ${i}`, type: "DYNAMIC", condition } });
+    segmentIds.push(createSegment.id);
   }
   const { addContact } = await server.client.data(AddContactDocument, { listId: list.id, input: { email: `${name}@push.example`, country: "Sweden" } });
-  return { listId: list.id, contactId: addContact.id };
+  return { listId: list.id, contactId: addContact.id, segmentIds };
 }
 
 /** Counts the socket writes (write or writev calls) whose bytes contain `marker`, until stopped. */
@@ -82,7 +84,7 @@ const FLAT_EVENTS = parse(`
 `) as TypedDocumentNode<{ segmentMembershipChanged: { segmentId: string; change: string } }, { listId?: string; segmentId?: string }>;
 
 it("a write's caller resumes only after its events' messages were written to the subscriber's socket", async () => {
-  const { listId, contactId } = await listWithSegments("order");
+  const { listId, contactId } = await listWithSegments("order", NORWAY);
   const open = server.app.services.events.activeStreams;
   const subscription = server.ws().subscribe(MembershipChangedDocument, { listId });
   await streamsOpen(server.app, open + 1);
@@ -106,22 +108,18 @@ it("a write's caller resumes only after its events' messages were written to the
 
 it("a socket's first message of a turn is written at once, the others of that turn together", async () => {
   // One segment this time, so the update is one event: it concerns all three subscriptions.
-  const { createContactList: list } = await server.client.data(CreateListDocument, { input: { name: "together" } });
-  const { createSegment: segment } = await server.client.data(CreateSegmentDocument, {
-    input: { listId: list.id, name: "Norway", type: "DYNAMIC", condition: NORWAY[0]! },
-  });
-  const { addContact } = await server.client.data(AddContactDocument, { listId: list.id, input: { email: "together@push.example", country: "Sweden" } });
+  const { listId, contactId, segmentIds: [segmentId] } = await listWithSegments("together", NORWAY.slice(0, 1));
   const socket = server.ws();
   const open = server.app.services.events.activeStreams;
-  const streams = [socket.subscribe(FLAT_EVENTS, { listId: list.id }), socket.subscribe(FLAT_EVENTS, { segmentId: segment.id }), socket.subscribe(FLAT_EVENTS, { listId: list.id })];
+  const streams = [socket.subscribe(FLAT_EVENTS, { listId }), socket.subscribe(FLAT_EVENTS, { segmentId }), socket.subscribe(FLAT_EVENTS, { listId })];
   await streamsOpen(server.app, open + streams.length);
   const counter = countWrites('"segmentMembershipChanged"');
   try {
-    await server.client.data(UpdateContactDocument, { id: addContact.id, input: { country: "Norway" } });
+    await server.client.data(UpdateContactDocument, { id: contactId, input: { country: "Norway" } });
     for (const stream of streams) await stream.waitFor(1);
   } finally {
     counter.stop();
   }
-  for (const stream of streams) expect(stream.events.map((e) => e.segmentMembershipChanged)).toEqual([expect.objectContaining({ segmentId: segment.id, change: "ENTERED" })]);
+  for (const stream of streams) expect(stream.events.map((e) => e.segmentMembershipChanged)).toEqual([expect.objectContaining({ segmentId, change: "ENTERED" })]);
   expect(counter.writes).toEqual([1, 2]);
 });
