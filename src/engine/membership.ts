@@ -191,7 +191,7 @@ export class StepLog {
 export function reconcileContact(
   contactId: string,
   facts: ContactFacts | null,
-  before: ReadonlySet<string>,
+  before: { has(segmentId: string): boolean },
   segments: readonly LiveSegment[],
   at: EvalTime,
   reason: ChangeReason,

@@ -36,7 +36,7 @@ describe("the membership engine", () => {
 
     const db = (app.store as SqliteStore).db;
     const snapshot = () => ({
-      memberships: db.prepare("SELECT segment_id, contact_id FROM memberships ORDER BY 1, 2").all(),
+      memberships: db.prepare("SELECT segment_id, block, hex(bits) FROM member_blocks ORDER BY 1, 2").all(),
       counts: db.prepare("SELECT id, member_count, condition FROM segments ORDER BY id").all(),
       events: db.prepare("SELECT sum(count) FROM events").pluck().get(),
     });

@@ -16,6 +16,8 @@ import { cleanContactPatch } from "../../../src/domain/contacts";
 import { CATALOG, mix, rng } from "../data";
 import { ListModel } from "../support/model";
 import { measuredInProcess } from "../support/profile";
+import { StatementCache } from "../../../src/stores/sqlite/database";
+import { BlockCache, MemberBlocks } from "../../../src/stores/sqlite/member-blocks";
 import { SqliteStore } from "../../../src/stores/sqlite/store";
 import { openApp } from "../support/server";
 import { fmt, median } from "../support/stats";
@@ -99,7 +101,7 @@ export const incrementalVsRebuild: Scenario = {
 
       // The storage floor: as many membership flips as a batch caused, written alone on a fresh
       // copy — random (segment, contact) pairs of the list, a member leaving or a non-member
-      // entering, one event row per flip, the touched segments' counts, the checkpoint row, the
+      // entering (its bit in the segment's block), one event row per flip, the touched segments' counts, the checkpoint row, the
       // commit and the WAL checkpoint; no contact read, no predicate. What any batch of that many
       // transitions costs in this storage layout, whatever the engine does around it.
       const flipsPerBatch = Math.round(transitions / batches);
@@ -111,9 +113,8 @@ export const incrementalVsRebuild: Scenario = {
         db.pragma("wal_autocheckpoint = 0");
         const segmentIds = fixture.segments.map((segment) => Number(segment.id));
         const contactIds = fixture.contactIds.map(Number);
-        const isMember = db.prepare("SELECT 1 FROM memberships WHERE segment_id = ? AND contact_id = ?").pluck();
-        const insert = db.prepare("INSERT INTO memberships (segment_id, contact_id) VALUES (?, ?)");
-        const remove = db.prepare("DELETE FROM memberships WHERE segment_id = ? AND contact_id = ?");
+        // Blocks are read through a cache kept across batches, as the engine keeps its own.
+        const blocks = new BlockCache(new MemberBlocks(new StatementCache(db)));
         const event = db.prepare(
           "INSERT INTO events (kind, list_id, segment_id, reason, contacts, count, member_count, occurred_at) VALUES (?, ?, ?, 'CONTACT_UPDATED', ?, 1, 0, ?)",
         );
@@ -124,17 +125,18 @@ export const incrementalVsRebuild: Scenario = {
           Array.from({ length: n }, () => {
             const segment = segmentIds[Math.floor(fr() * segmentIds.length)]!;
             const contact = contactIds[Math.floor(fr() * contactIds.length)]!;
-            return { segment, contact, member: isMember.get(segment, contact) === 1 };
+            return { segment, contact, member: blocks.has(segment, contact) };
           });
         const writeFlips = (flips: ReturnType<typeof pairs>) => {
           const cpu = process.cpuUsage();
           db.transaction(() => {
             const deltas = new Map<number, number>();
             for (const { segment, contact, member } of flips) {
-              (member ? remove : insert).run(segment, contact);
+              blocks.set(segment, contact, !member);
               event.run(member ? "LEFT" : "ENTERED", Number(fixture.listId), segment, String(contact), Date.now());
               deltas.set(segment, (deltas.get(segment) ?? 0) + (member ? -1 : 1));
             }
+            blocks.flush();
             for (const [segment, delta] of deltas) count.run(delta, segment);
             state.run();
           }).immediate();

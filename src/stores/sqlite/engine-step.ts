@@ -21,6 +21,7 @@ import { type ChangeReason, ENGINE_LEASE, type EngineStepInput, type EngineStepR
 import { compileSql, fieldColumn } from "./condition-sql";
 import { bumpCatalog, insertMany, type StatementCache } from "./database";
 import { eventRuns, ROW_SPAN } from "../event-runs";
+import { BlockCache, MemberBlocks } from "./member-blocks";
 import { type ContactRow, FACT_COLUMNS, factsFromRow, type SegmentRow } from "./rows";
 
 interface ChangeRow {
@@ -42,6 +43,8 @@ class StepContext extends StepTimes {
     readonly log: StepLog,
     /** Lists and their compiled segments, kept across steps while the catalog is unchanged. */
     readonly lists: Map<number, ListState | null>,
+    /** Membership blocks, likewise kept across steps. */
+    readonly blocks: BlockCache,
   ) {
     super(clock);
   }
@@ -60,31 +63,68 @@ export function liveRow(row: SegmentRow): LiveSegmentRow {
   };
 }
 
+/** Blocks the engine keeps between steps, at most (512 bytes each). */
+const CACHED_BLOCKS = 65_536;
+
+/** From two ascending id lists: the members that do not match, and the matches that are not members. */
+function difference(members: readonly number[], matching: readonly number[]): { left: number[]; entered: number[] } {
+  const left: number[] = [];
+  const entered: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < members.length || j < matching.length) {
+    const member = i < members.length ? members[i]! : Infinity;
+    const match = j < matching.length ? matching[j]! : Infinity;
+    if (member < match) left.push(members[i++]!);
+    else if (match < member) entered.push(matching[j++]!);
+    else {
+      i++;
+      j++;
+    }
+  }
+  return { left, entered };
+}
+
 export class SqliteEngine {
+  private readonly memberBlocks: MemberBlocks;
+
   constructor(
     private readonly db: Database.Database,
     private readonly q: StatementCache,
     private readonly compiler: SegmentCompiler,
-  ) {}
+  ) {
+    this.memberBlocks = new MemberBlocks(q);
+  }
 
-  /** Compiled list states from earlier steps, valid for one catalog version. */
-  private cache = { version: "", lists: new Map<number, ListState | null>() };
+  /**
+   * Compiled list states and membership blocks from earlier steps, valid for one catalog
+   * version and while this engine ran the last step (`steps` as it left it).
+   */
+  private cache = this.emptyCache("", -1);
+
+  private emptyCache(version: string, steps: number) {
+    return { version, steps, lists: new Map<number, ListState | null>(), blocks: new BlockCache(this.memberBlocks) };
+  }
 
   step(input: EngineStepInput): EngineStepResult {
     try {
       return this.db.transaction(() => this.run(input)).immediate();
     } catch (error) {
-      // Cached member counts may include what the failed step rolled back.
-      this.cache = { version: "", lists: new Map() };
+      // Cached member counts and blocks may include what the failed step rolled back.
+      this.cache = this.emptyCache("", -1);
       throw error;
     }
   }
 
-  /** The cached list states, dropped when any process changed segment definitions. */
-  private lists(): Map<number, ListState | null> {
+  /**
+   * The cache, dropped when any process changed segment definitions, when another process ran
+   * a step since this engine's last one, or when it grew past its bound.
+   */
+  private validCache(steps: number) {
     const version = this.q.pluck("SELECT value FROM meta WHERE key = 'catalog_version'").get() as string;
-    if (version !== this.cache.version) this.cache = { version, lists: new Map() };
-    return this.cache.lists;
+    if (version !== this.cache.version || steps !== this.cache.steps) this.cache = this.emptyCache(version, steps);
+    else if (this.cache.blocks.size > CACHED_BLOCKS) this.cache.blocks = new BlockCache(this.memberBlocks);
+    return this.cache;
   }
 
   private run({ holder, wallNow, now, maxChanges, buildChunk }: EngineStepInput): EngineStepResult {
@@ -94,9 +134,14 @@ export class SqliteEngine {
     if (!lease || lease.holder !== holder || lease.expires_at <= wallNow) {
       return { leader: false, changes: 0, events: [], previousEvent: 0, more: false, nextWakeAt: null };
     }
-    const state = this.q.get("SELECT checkpoint, clock FROM engine_state WHERE id = 1").get() as { checkpoint: number; clock: number };
+    const state = this.q.get("SELECT checkpoint, clock, steps FROM engine_state WHERE id = 1").get() as {
+      checkpoint: number;
+      clock: number;
+      steps: number;
+    };
     const clock = Math.max(state.clock, now);
-    const ctx = new StepContext(clock, new StepLog(clock), this.lists());
+    const cache = this.validCache(state.steps);
+    const ctx = new StepContext(clock, new StepLog(clock), cache.lists, cache.blocks);
 
     const due = this.q
       .get("SELECT * FROM segments WHERE type = 'DYNAMIC' AND status = 'READY' AND next_wake_at <= ? ORDER BY id")
@@ -125,7 +170,8 @@ export class SqliteEngine {
     this.flush(ctx);
 
     const checkpoint = changes.length > 0 ? changes[changes.length - 1]!.seq : state.checkpoint;
-    this.q.get("UPDATE engine_state SET checkpoint = ?, clock = ? WHERE id = 1").run(checkpoint, clock);
+    this.q.get("UPDATE engine_state SET checkpoint = ?, clock = ?, steps = steps + 1 WHERE id = 1").run(checkpoint, clock);
+    cache.steps = state.steps + 1;
     const { next } = this.q
       .get("SELECT min(next_wake_at) AS next FROM segments WHERE type = 'DYNAMIC' AND status = 'READY'")
       .get() as { next: number | null };
@@ -164,13 +210,10 @@ export class SqliteEngine {
 
   /** Persists what the log holds, so SQL that reads memberships sees it. */
   private flush(ctx: StepContext): void {
-    const { log } = ctx;
+    const { log, blocks } = ctx;
     log.settleWakes();
-    // One prepared statement per row: a seek in each of the two B-trees, cheaper than matching
-    // multi-row VALUES lists.
-    const insert = this.q.get("INSERT INTO memberships (segment_id, contact_id) VALUES (?, ?)");
-    const remove = this.q.get("DELETE FROM memberships WHERE segment_id = ? AND contact_id = ?");
-    for (const write of log.writes) (write.member ? insert : remove).run(write.segmentId, write.contactId);
+    for (const write of log.writes) blocks.set(Number(write.segmentId), Number(write.contactId), write.member);
+    blocks.flush();
     const runs = eventRuns(log.events);
     if (runs.length > 0 && ctx.committed.length === 0) {
       const last = this.q.get("SELECT seq, count FROM events ORDER BY seq DESC LIMIT 1").get() as { seq: number; count: number } | undefined;
@@ -221,16 +264,6 @@ export class SqliteEngine {
     return rows;
   }
 
-  private loadMemberships(ids: readonly number[]): Map<number, Set<string>> {
-    const memberships = new Map<number, Set<string>>();
-    const select = this.q.pluck("SELECT segment_id FROM memberships WHERE contact_id = ?");
-    for (const id of ids) {
-      const segments = select.all(id) as number[];
-      if (segments.length > 0) memberships.set(id, new Set(segments.map(String)));
-    }
-    return memberships;
-  }
-
   private contactStep(ctx: StepContext, changes: readonly ChangeRow[]): void {
     if (changes.length === 0) return;
     const touched = new Map<number, { listId: number; added: boolean }>();
@@ -242,14 +275,13 @@ export class SqliteEngine {
     }
     const ids = [...touched.keys()];
     const rows = this.loadContacts(ids);
-    const memberships = this.loadMemberships(ids);
-    const none = new Set<string>();
     for (const [id, { listId, added }] of touched) {
       const list = this.listState(ctx, listId);
       if (!list) continue;
       const row = rows.get(id);
       const reason: ChangeReason = !row ? "CONTACT_DELETED" : added ? "CONTACT_ADDED" : "CONTACT_UPDATED";
-      reconcileContact(String(id), row ? factsFromRow(row) : null, memberships.get(id) ?? none, list.segments, ctx.at(list), reason, ctx.log);
+      const before = { has: (segmentId: string) => ctx.blocks.has(Number(segmentId), id) };
+      reconcileContact(String(id), row ? factsFromRow(row) : null, before, list.segments, ctx.at(list), reason, ctx.log);
     }
   }
 
@@ -280,11 +312,10 @@ export class SqliteEngine {
     }
     const ids = [...candidates];
     const rows = this.loadContacts(ids);
-    const memberships = this.loadMemberships(ids);
     for (const id of ids) {
       const contact = rows.get(id);
       if (!contact) continue;
-      const member = memberships.get(id)?.has(segment.id) ?? false;
+      const member = ctx.blocks.has(row.id, id);
       const matches = segment.predicate(factsFromRow(contact), at);
       if (matches && !member) ctx.log.enter(segment, String(id), "TIME_PASSED");
       else if (!matches && member) ctx.log.leave(segment, String(id), "TIME_PASSED");
@@ -311,18 +342,14 @@ export class SqliteEngine {
     const at = ctx.at(list);
     const segment = this.compiler.compile({ ...liveRow(row), condition: JSON.parse(change.payload) }, list.customFields, list.timeZone);
     const match = compileSql(segment.ast, at);
+    const matching = this.q
+      .pluck(`SELECT c.id FROM contacts c WHERE c.list_id = ? AND ${match.sql} ORDER BY c.id`)
+      .all(row.list_id, ...match.params) as number[];
+    const { left: unmatched, entered } = difference(this.memberBlocks.members(row.id), matching);
+    // A member whose row is gone leaves with its own pending CONTACT_DELETED change.
     const left = this.q
-      .pluck(
-        `SELECT m.contact_id FROM memberships m JOIN contacts c ON c.id = m.contact_id
-         WHERE m.segment_id = ? AND NOT ${match.sql} ORDER BY m.contact_id`,
-      )
-      .all(row.id, ...match.params) as number[];
-    const entered = this.q
-      .pluck(
-        `SELECT c.id FROM contacts c WHERE c.list_id = ? AND ${match.sql}
-         AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.segment_id = ? AND m.contact_id = c.id) ORDER BY c.id`,
-      )
-      .all(row.list_id, ...match.params, row.id) as number[];
+      .pluck("SELECT id FROM contacts WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id")
+      .all(JSON.stringify(unmatched)) as number[];
     for (const id of left) ctx.log.leave(segment, String(id), "SEGMENT_UPDATED");
     for (const id of entered) ctx.log.enter(segment, String(id), "SEGMENT_UPDATED");
     segment.nextWakeAt = segment.triggers.length > 0 ? nextWake(segment, at, this.smallestAbove(row.list_id)) : null;
@@ -352,18 +379,11 @@ export class SqliteEngine {
       .get(row.list_id, from, chunk - 1) as number | undefined;
     const last = bound === undefined;
     const to = bound ?? Number.MAX_SAFE_INTEGER;
-    const removed = this.q
-      .get(
-        `DELETE FROM memberships WHERE segment_id = ? AND contact_id > ? AND contact_id <= ? AND contact_id NOT IN
-         (SELECT c.id FROM contacts c WHERE c.list_id = ? AND c.id > ? AND c.id <= ? AND ${match.sql})`,
-      )
-      .run(row.id, from, to, row.list_id, from, to, ...match.params).changes;
-    const inserted = this.q
-      .get(
-        `INSERT OR IGNORE INTO memberships (segment_id, contact_id)
-         SELECT ?, c.id FROM contacts c WHERE c.list_id = ? AND c.id > ? AND c.id <= ? AND ${match.sql}`,
-      )
-      .run(row.id, row.list_id, from, to, ...match.params).changes;
+    const matching = this.q
+      .pluck(`SELECT c.id FROM contacts c WHERE c.list_id = ? AND c.id > ? AND c.id <= ? AND ${match.sql} ORDER BY c.id`)
+      .all(row.list_id, from, to, ...match.params) as number[];
+    const { inserted, removed } = this.memberBlocks.replaceRange(row.id, from, to, matching);
+    ctx.blocks.evict(row.id);
     const memberCount = row.member_count + inserted - removed;
     if (!last) {
       this.q.get("UPDATE segments SET build_cursor = ?, member_count = ? WHERE id = ?").run(to, memberCount, row.id);

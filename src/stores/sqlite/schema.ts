@@ -1,10 +1,11 @@
 import type Database from "better-sqlite3";
+import { blockOf, emptyBlock, setBit } from "./member-blocks";
 
 /**
  * Schema migrations, applied in order inside one transaction at open. Each entry is final once
  * released: change the schema by appending a new one.
  */
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: (string | ((db: Database.Database) => void))[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
@@ -130,6 +131,29 @@ const MIGRATIONS: string[] = [
   -- The IANA time zone a list's calendar conditions are evaluated in.
   ALTER TABLE lists ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
   `,
+  (db) => {
+    // Memberships as bitmaps (see member-blocks.ts), converted from the (segment, contact) rows.
+    db.exec(`
+      CREATE TABLE member_blocks (
+        segment_id INTEGER NOT NULL,
+        block INTEGER NOT NULL,
+        bits BLOB NOT NULL,
+        PRIMARY KEY (segment_id, block)
+      ) WITHOUT ROWID;
+      -- Counts engine steps, so an engine can tell whether its cached blocks are still current.
+      ALTER TABLE engine_state ADD COLUMN steps INTEGER NOT NULL DEFAULT 0;
+    `);
+    const blocks = new Map<string, { segment: number; block: number; bits: Buffer }>();
+    for (const [segment, contact] of db.prepare("SELECT segment_id, contact_id FROM memberships").raw().iterate() as Iterable<[number, number]>) {
+      const key = `${segment}:${blockOf(contact)}`;
+      let entry = blocks.get(key);
+      if (!entry) blocks.set(key, (entry = { segment, block: blockOf(contact), bits: emptyBlock() }));
+      setBit(entry.bits, contact, true);
+    }
+    const insert = db.prepare("INSERT INTO member_blocks (segment_id, block, bits) VALUES (?, ?, ?)");
+    for (const { segment, block, bits } of blocks.values()) insert.run(segment, block, bits);
+    db.exec("DROP TABLE memberships");
+  },
 ];
 
 export function migrate(db: Database.Database): void {
@@ -139,7 +163,9 @@ export function migrate(db: Database.Database): void {
   }
   db.transaction(() => {
     for (let next = version; next < MIGRATIONS.length; next++) {
-      db.exec(MIGRATIONS[next]!);
+      const migration = MIGRATIONS[next]!;
+      if (typeof migration === "string") db.exec(migration);
+      else migration(db);
       db.pragma(`user_version = ${next + 1}`);
     }
   }).immediate();

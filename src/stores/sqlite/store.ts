@@ -26,6 +26,7 @@ import { ROW_SPAN } from "../event-runs";
 import { compileSql } from "./condition-sql";
 import { BackgroundCheckpointer } from "./checkpointer";
 import { bumpCatalog, idArray, insertMany, openDatabase, type OpenOptions, rowId, StatementCache } from "./database";
+import { MemberBlocks } from "./member-blocks";
 import { SqliteEngine } from "./engine-step";
 import { WriteBatch } from "./write-batch";
 import {
@@ -75,6 +76,7 @@ export class SqliteStore implements Store {
   private readonly q: StatementCache;
   private readonly compiler = new SegmentCompiler();
   private readonly engine: SqliteEngine;
+  private readonly memberBlocks: MemberBlocks;
 
   private readonly checkpointer: BackgroundCheckpointer | null;
   /** Single-contact writes of one event-loop turn share a commit. */
@@ -87,6 +89,7 @@ export class SqliteStore implements Store {
   ) {
     this.q = new StatementCache(db);
     this.engine = new SqliteEngine(db, this.q, this.compiler);
+    this.memberBlocks = new MemberBlocks(this.q);
     this.writes = new WriteBatch(db);
     this.checkpointer =
       path === ":memory:" || options.backgroundCheckpoints === false
@@ -148,7 +151,7 @@ export class SqliteStore implements Store {
         const segments = this.q.pluck("SELECT id FROM segments WHERE list_id = ? ORDER BY id").all(listId) as number[];
         const tombstone = this.q.get("INSERT INTO events (kind, list_id, segment_id, occurred_at) VALUES (?, ?, ?, ?)");
         for (const segmentId of segments) {
-          this.q.get("DELETE FROM memberships WHERE segment_id = ?").run(segmentId);
+          this.memberBlocks.deleteSegment(segmentId);
           tombstone.run("SEGMENT_DELETED", listId, segmentId, now);
           this.compiler.forget(String(segmentId));
         }
@@ -326,11 +329,12 @@ export class SqliteStore implements Store {
 
   async deleteSegment(id: string, now: number): Promise<boolean> {
     const segmentId = rowId(id);
+    if (segmentId === null) return false;
     return this.db
       .transaction(() => {
         const row = this.q.get("DELETE FROM segments WHERE id = ? RETURNING list_id").get(segmentId) as { list_id: number } | undefined;
         if (!row) return false;
-        this.q.get("DELETE FROM memberships WHERE segment_id = ?").run(segmentId);
+        this.memberBlocks.deleteSegment(segmentId);
         this.q.get("INSERT INTO events (kind, list_id, segment_id, occurred_at) VALUES ('SEGMENT_DELETED', ?, ?, ?)").run(row.list_id, segmentId, now);
         bumpCatalog(this.q);
         this.compiler.forget(id);
@@ -358,29 +362,16 @@ export class SqliteStore implements Store {
   }
 
   async segmentIdsOfContacts(contactIds: readonly string[]): Promise<string[][]> {
-    const rows = this.q
-      .get("SELECT contact_id, segment_id FROM memberships WHERE contact_id IN (SELECT value FROM json_each(?)) ORDER BY segment_id")
-      .all(idArray(contactIds)) as { contact_id: number; segment_id: number }[];
-    const byContact = new Map<string, string[]>();
-    for (const row of rows) {
-      const key = String(row.contact_id);
-      const group = byContact.get(key);
-      if (group) group.push(String(row.segment_id));
-      else byContact.set(key, [String(row.segment_id)]);
-    }
-    return contactIds.map((id) => byContact.get(id) ?? []);
+    const ids = contactIds.map(rowId).filter((id): id is number => id !== null);
+    const byContact = this.memberBlocks.segmentsOf(ids);
+    return contactIds.map((id) => (byContact.get(rowId(id) ?? 0) ?? []).map(String));
   }
 
   async pageMembers(segmentId: string, first: number, afterContactId?: string): Promise<Page<string>> {
-    const ids = (
-      afterContactId !== undefined
-        ? this.q
-            .pluck("SELECT contact_id FROM memberships WHERE segment_id = ? AND contact_id < ? ORDER BY contact_id DESC LIMIT ?")
-            .all(rowId(segmentId), rowId(afterContactId) ?? 0, first + 1)
-        : this.q
-            .pluck("SELECT contact_id FROM memberships WHERE segment_id = ? ORDER BY contact_id DESC LIMIT ?")
-            .all(rowId(segmentId), first + 1)
-    ) as number[];
+    const segment = rowId(segmentId);
+    if (segment === null) return { items: [], hasNextPage: false };
+    const below = afterContactId !== undefined ? (rowId(afterContactId) ?? 0) : undefined;
+    const ids = below === 0 ? [] : this.memberBlocks.page(segment, first + 1, below);
     return { items: ids.slice(0, first).map(String), hasNextPage: ids.length > first };
   }
 

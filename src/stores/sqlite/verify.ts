@@ -6,7 +6,9 @@ import type Database from "better-sqlite3";
 import { type CustomFieldDef, evalTime } from "../../conditions";
 import type { SegmentCompiler } from "../../engine/membership";
 import type { VerifyReport } from "../port";
+import { StatementCache } from "./database";
 import { liveRow } from "./engine-step";
+import { MemberBlocks } from "./member-blocks";
 import { type ContactRow, type EventRow, eventsFromRow, factsFromRow, type SegmentRow } from "./rows";
 
 const MAX_REPORTED_PER_SEGMENT = 20;
@@ -26,12 +28,13 @@ function check(db: Database.Database, compiler: SegmentCompiler): VerifyReport {
   );
   const report: VerifyReport = { segments: 0, contactsChecked: 0, pending: pendingContacts.size, differences: [] };
   const differences = report.differences;
+  const blocks = new MemberBlocks(new StatementCache(db));
 
   const orphans = db
-    .prepare("SELECT count(*) FROM memberships m WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.id = m.segment_id)")
+    .prepare("SELECT count(*) FROM member_blocks m WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.id = m.segment_id)")
     .pluck()
     .get() as number;
-  if (orphans > 0) differences.push(`${orphans} membership rows belong to no segment`);
+  if (orphans > 0) differences.push(`${orphans} membership blocks belong to no segment`);
 
   const lists = db.prepare("SELECT id, custom_fields, time_zone, contact_count FROM lists ORDER BY id").all() as {
     id: number;
@@ -49,10 +52,10 @@ function check(db: Database.Database, compiler: SegmentCompiler): VerifyReport {
     const members = new Map<number, Set<number>>();
     for (const segment of segments) {
       report.segments++;
-      const ids = db.prepare("SELECT contact_id FROM memberships WHERE segment_id = ?").pluck().all(segment.id) as number[];
+      const ids = blocks.members(segment.id);
       members.set(segment.id, new Set(ids));
       if (ids.length !== segment.member_count) {
-        differences.push(`segment ${segment.id}: memberCount is ${segment.member_count}, it has ${ids.length} membership rows`);
+        differences.push(`segment ${segment.id}: memberCount is ${segment.member_count}, it has ${ids.length} members`);
       }
     }
     const checked = segments.filter((s) => s.status === "READY" && !pendingSegments.has(s.id));

@@ -140,7 +140,7 @@ async function idle(): Promise<void> {
  * Every table a write could touch. Not sqlite_sequence: an insert that ends in a conflict (ON
  * CONFLICT DO NOTHING) advances a table's AUTOINCREMENT counter without writing a row.
  */
-const TABLES = ["lists", "contacts", "segments", "memberships", "changes", "events", "api_keys"];
+const TABLES = ["lists", "contacts", "segments", "member_blocks", "changes", "events", "api_keys"];
 
 /** Every row a write could touch, and everything a client can read (after the engine settles). */
 async function state() {

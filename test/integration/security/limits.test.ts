@@ -113,7 +113,7 @@ async function storeKey(server: TestServer, workspaceId: string): Promise<string
 function dbState(dbPath: string): unknown {
   const db = new Database(dbPath, { readonly: true });
   try {
-    return ["lists", "contacts", "segments", "memberships", "changes", "events"].map((table) =>
+    return ["lists", "contacts", "segments", "member_blocks", "changes", "events"].map((table) =>
       db.prepare(`SELECT * FROM ${table}`).all().map((row) => JSON.stringify(row)).sort(),
     );
   } finally {
