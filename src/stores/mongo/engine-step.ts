@@ -347,9 +347,11 @@ export class MongoEngine {
 
   /** Evaluates the next chunk of the oldest building segment. Returns whether builds remain. */
   private async buildStep(ctx: StepContext, chunk: number): Promise<boolean> {
+    // First the step's contact changes: a building segment's member count moves with them, and
+    // the chunk counts its entries and exits from the count as stored.
+    await this.flush(ctx);
     const doc = (await this.c.segments.find({ status: "BUILDING" }, { session: ctx.session }).sort({ _id: 1 }).limit(1).next()) as unknown as SegmentDoc | null;
     if (!doc) return false;
-    await this.flush(ctx);
     const list = await this.listState(ctx, doc.listId);
     if (!list) return true;
     ctx.lists.delete(doc.listId.toHexString());

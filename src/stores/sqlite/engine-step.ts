@@ -362,9 +362,11 @@ export class SqliteEngine {
 
   /** Evaluates the next chunk of the oldest building segment. Returns whether builds remain. */
   private buildStep(ctx: StepContext, chunk: number): boolean {
+    // First the step's contact changes: a building segment's member count moves with them, and
+    // the chunk counts its entries and exits from the count as stored.
+    this.flush(ctx);
     const row = this.q.get("SELECT * FROM segments WHERE status = 'BUILDING' ORDER BY id LIMIT 1").get() as SegmentRow | undefined;
     if (!row) return false;
-    this.flush(ctx);
     const list = this.listState(ctx, row.list_id);
     if (!list) return true;
     ctx.lists.delete(row.list_id);
