@@ -57,3 +57,24 @@ export interface ContactFacts {
   updatedAt: number;
   attributes: Readonly<Record<string, Scalar>>;
 }
+
+/**
+ * The contact facts a condition reads, by ContactFacts key ("country", "tags"), attributes as
+ * "attributes.<key>"; `age` reads "birthDate". A contact whose facts changed in none of these
+ * keeps its result (the clock aside).
+ */
+export function factsRead(condition: Condition, into = new Set<string>()): Set<string> {
+  switch (condition.kind) {
+    case "and":
+    case "or":
+      for (const item of condition.items) factsRead(item, into);
+      return into;
+    case "not":
+      return factsRead(condition.item, into);
+    case "leaf": {
+      const { field } = condition;
+      into.add(field.source === "attribute" ? `attributes.${field.name}` : field.name === "age" ? "birthDate" : field.name);
+      return into;
+    }
+  }
+}

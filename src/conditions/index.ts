@@ -1,4 +1,5 @@
 export type { Condition, ContactFacts, FieldRef, Leaf, Scalar, Test } from "./ast";
+export { factsRead } from "./ast";
 export * from "./fields";
 export { normalizeText } from "./text";
 export { parseCondition, type ParseOptions, type ParsedCondition, type StoredCondition } from "./parse";

@@ -11,6 +11,7 @@ import {
   type CustomFieldDef,
   type EvalTime,
   evalTime,
+  factsRead,
   parseCondition,
   type Predicate,
   type StoredCondition,
@@ -34,6 +35,8 @@ export interface LiveSegment extends SegmentRow {
   ast: Condition;
   predicate: Predicate;
   triggers: TimeTrigger[];
+  /** The facts the condition reads (see factsRead). */
+  reads: ReadonlySet<string>;
   /** Changes made while BUILDING are not events: the initial members are not changes. */
   silent: boolean;
 }
@@ -43,6 +46,7 @@ interface Compiled {
   ast: Condition;
   predicate: Predicate;
   triggers: TimeTrigger[];
+  reads: ReadonlySet<string>;
 }
 
 /** Compiles each segment's condition once and reuses it until the condition changes. */
@@ -55,10 +59,10 @@ export class SegmentCompiler {
     let compiled = this.cache.get(row.id);
     if (!compiled || compiled.key !== key) {
       const { ast } = parseCondition(row.condition, catalogOf(customFields), { timeZone });
-      compiled = { key, ast, predicate: compilePredicate(ast), triggers: timeTriggers(ast, timeZone) };
+      compiled = { key, ast, predicate: compilePredicate(ast), triggers: timeTriggers(ast, timeZone), reads: factsRead(ast) };
       this.cache.set(row.id, compiled);
     }
-    return { ...row, ast: compiled.ast, predicate: compiled.predicate, triggers: compiled.triggers, silent: row.status === "BUILDING" };
+    return { ...row, ast: compiled.ast, predicate: compiled.predicate, triggers: compiled.triggers, reads: compiled.reads, silent: row.status === "BUILDING" };
   }
 
   forget(segmentId: string): void {
@@ -89,6 +93,26 @@ export interface ListState {
   customFields: CustomFieldDef[];
   timeZone: string;
   segments: LiveSegment[];
+  /** segmentsReading's answers, by set of changed facts. */
+  reading?: Map<string, LiveSegment[]>;
+}
+
+/**
+ * The list's segments whose conditions read at least one of the changed facts, in list order:
+ * the only ones a contact update can move it into or out of (the clock aside, which the clock
+ * step applies). An update's changed facts come from few distinct sets, so answers are kept on
+ * the list state.
+ */
+export function segmentsReading(list: ListState, changed: ReadonlySet<string>): readonly LiveSegment[] {
+  const key = [...changed].sort().join("\n");
+  list.reading ??= new Map();
+  let segments = list.reading.get(key);
+  if (!segments) {
+    if (list.reading.size >= 1_000) list.reading.clear();
+    segments = list.segments.filter((segment) => [...segment.reads].some((fact) => changed.has(fact)));
+    list.reading.set(key, segments);
+  }
+  return segments;
 }
 
 /** A step's instant, evaluated once in each time zone the step meets: every list is evaluated at it, in its own zone. */
@@ -186,7 +210,8 @@ export class StepLog {
 /**
  * Brings one contact's memberships up to date. `facts` is its current state (null: deleted);
  * `before` the segments it belongs to now. A deleted contact leaves every segment, STATIC
- * ones included; otherwise only DYNAMIC segments follow the condition.
+ * ones included; otherwise only DYNAMIC segments follow the condition. After an update,
+ * `segments` may be narrowed to those reading a changed fact (segmentsReading).
  */
 export function reconcileContact(
   contactId: string,

@@ -11,6 +11,7 @@ import {
   nextWake,
   reconcileContact,
   type SegmentCompiler,
+  segmentsReading,
   type PendingEvent,
   type SegmentRow as LiveSegmentRow,
   type ListState,
@@ -266,22 +267,31 @@ export class SqliteEngine {
 
   private contactStep(ctx: StepContext, changes: readonly ChangeRow[]): void {
     if (changes.length === 0) return;
-    const touched = new Map<number, { listId: number; added: boolean }>();
+    // Per contact: whether it was added, and the facts its changes changed (null: unknown or
+    // all, for an added or deleted contact and for entries written without the list).
+    const touched = new Map<number, { listId: number; added: boolean; changed: Set<string> | null }>();
     for (const change of changes) {
       if (change.contact_id === null) continue;
+      const changed = change.kind === "CONTACT_UPDATED" && change.payload !== null ? (JSON.parse(change.payload) as { changed?: string[] }).changed : undefined;
       const entry = touched.get(change.contact_id);
-      if (entry) entry.added ||= change.kind === "CONTACT_ADDED";
-      else touched.set(change.contact_id, { listId: change.list_id, added: change.kind === "CONTACT_ADDED" });
+      if (!entry) {
+        touched.set(change.contact_id, { listId: change.list_id, added: change.kind === "CONTACT_ADDED", changed: changed ? new Set(changed) : null });
+      } else {
+        entry.added ||= change.kind === "CONTACT_ADDED";
+        if (entry.changed && changed) for (const fact of changed) entry.changed.add(fact);
+        else entry.changed = null;
+      }
     }
     const ids = [...touched.keys()];
     const rows = this.loadContacts(ids);
-    for (const [id, { listId, added }] of touched) {
+    for (const [id, { listId, added, changed }] of touched) {
       const list = this.listState(ctx, listId);
       if (!list) continue;
       const row = rows.get(id);
       const reason: ChangeReason = !row ? "CONTACT_DELETED" : added ? "CONTACT_ADDED" : "CONTACT_UPDATED";
       const before = { has: (segmentId: string) => ctx.blocks.has(Number(segmentId), id) };
-      reconcileContact(String(id), row ? factsFromRow(row) : null, before, list.segments, ctx.at(list), reason, ctx.log);
+      const segments = row && changed ? segmentsReading(list, changed) : list.segments;
+      reconcileContact(String(id), row ? factsFromRow(row) : null, before, segments, ctx.at(list), reason, ctx.log);
     }
   }
 

@@ -130,6 +130,39 @@ export const FACT_COLUMNS =
 const EMPTY_TAGS: readonly string[] = Object.freeze([]);
 const EMPTY_ATTRIBUTES = Object.freeze({});
 
+/** The fact each column that conditions read holds (see factsFromRow); attributes_n holds many. */
+const FACT_OF_COLUMN: Readonly<Record<string, string>> = {
+  email_n: "email",
+  first_name_n: "firstName",
+  last_name_n: "lastName",
+  phone_n: "phone",
+  country_n: "country",
+  city_n: "city",
+  gender_n: "gender",
+  birth_date: "birthDate",
+  tags_n: "tags",
+  created_at: "createdAt",
+  updated_at: "updatedAt",
+};
+
+/**
+ * The facts (factsRead's names) that differ between two versions of a contact row, given the
+ * columns whose values differ.
+ */
+export function changedFacts(before: ContactRow, after: ContactRow, columns: readonly string[]): string[] {
+  const changed: string[] = [];
+  for (const column of columns) {
+    const fact = FACT_OF_COLUMN[column];
+    if (fact) changed.push(fact);
+    else if (column === "attributes_n") {
+      const was = JSON.parse(before.attributes_n) as Record<string, unknown>;
+      const is = JSON.parse(after.attributes_n) as Record<string, unknown>;
+      for (const key of new Set([...Object.keys(was), ...Object.keys(is)])) if (was[key] !== is[key]) changed.push(`attributes.${key}`);
+    }
+  }
+  return changed;
+}
+
 export function factsFromRow(row: ContactRow): ContactFacts {
   return {
     email: row.email_n,

@@ -33,6 +33,7 @@ import {
   type ApiKeyRow,
   apiKeyFromRow,
   CONTACT_WRITE_COLUMNS,
+  changedFacts,
   type ContactRow,
   contactDataFromRow,
   contactFromRow,
@@ -186,7 +187,7 @@ export class SqliteStore implements Store {
           if (inserted.changes === 1) {
             result.added++;
             result.ids.push(String(inserted.lastInsertRowid));
-            changes.push(["CONTACT_ADDED", listId, inserted.lastInsertRowid, now]);
+            changes.push(["CONTACT_ADDED", listId, inserted.lastInsertRowid, null, now]);
             return;
           }
           if (!upsert) {
@@ -198,13 +199,13 @@ export class SqliteStore implements Store {
             .get("SELECT * FROM contacts WHERE list_id = ? AND email_n = ?")
             .get(listId, normalizeText(data.email)) as ContactRow;
           const next = applyPatch(contactDataFromRow(existing), patch);
-          this.rewriteContact(existing, next, catalog, now);
-          changes.push(["CONTACT_UPDATED", listId, existing.id, now]);
+          const { change } = this.rewriteContact(existing, next, catalog, now);
+          changes.push(["CONTACT_UPDATED", listId, existing.id, change, now]);
           result.ids.push(String(existing.id));
           result.updated++;
         });
-        insertMany(this.q, "INSERT INTO changes (kind, list_id, contact_id, created_at)", 4, changes, (change, into, at) => {
-          for (let i = 0; i < 4; i++) into[at + i] = change[i];
+        insertMany(this.q, "INSERT INTO changes (kind, list_id, contact_id, payload, created_at)", 5, changes, (change, into, at) => {
+          for (let i = 0; i < 5; i++) into[at + i] = change[i];
         });
         if (result.added > 0) this.q.get("UPDATE lists SET contact_count = contact_count + ? WHERE id = ?").run(result.added, listId);
         return result;
@@ -219,15 +220,15 @@ export class SqliteStore implements Store {
       const row = this.q.get("SELECT * FROM contacts WHERE id = ?").get(contactId) as ContactRow | undefined;
       if (!row) return null;
       const next = applyPatch(contactDataFromRow(row), patch);
-      let updated: ContactRow;
+      let written: { updated: ContactRow; change: string };
       try {
-        updated = this.rewriteContact(row, next, catalog, now);
+        written = this.rewriteContact(row, next, catalog, now);
       } catch (error) {
         if (isUniqueViolation(error)) throw conflict(`another contact of this list already has the email ${next.email}`, { field: "email" });
         throw error;
       }
-      this.q.get(INSERT_CHANGE).run("CONTACT_UPDATED", row.list_id, contactId, null, null, now);
-      return contactFromRow(updated);
+      this.q.get(INSERT_CHANGE).run("CONTACT_UPDATED", row.list_id, contactId, null, written.change, now);
+      return contactFromRow(written.updated);
     });
   }
 
@@ -236,7 +237,7 @@ export class SqliteStore implements Store {
    * written: an index whose columns are not assigned is left alone, and most patches touch no
    * indexed column.
    */
-  private rewriteContact(row: ContactRow, next: ContactData, catalog: FieldCatalog, now: number): ContactRow {
+  private rewriteContact(row: ContactRow, next: ContactData, catalog: FieldCatalog, now: number): { updated: ContactRow; change: string } {
     const values = contactWriteValues(next, catalog, row.created_at, now);
     const updated: Record<string, unknown> = { ...row };
     const columns: string[] = [];
@@ -248,7 +249,10 @@ export class SqliteStore implements Store {
       updated[column] = values[i];
     });
     if (columns.length > 0) this.q.get(`UPDATE contacts SET ${columns.map((column) => `${column} = ?`).join(", ")} WHERE id = ?`).run(...changed, row.id);
-    return updated as unknown as ContactRow;
+    // The change-feed payload: the facts that changed, so the engine evaluates only the segments
+    // that read one of them.
+    const change = JSON.stringify({ changed: changedFacts(row, updated as unknown as ContactRow, columns) });
+    return { updated: updated as unknown as ContactRow, change };
   }
 
   async deleteContact(id: string, now: number): Promise<ContactRecord | null> {
