@@ -11,8 +11,12 @@ export const ROW_SPAN = 65_536;
 export const MAX_ROW_EVENTS = 1_024;
 
 /**
- * Splits a step's events into runs: per segment, in order, runs of the same kind and reason.
- * The order of one segment's events is kept exactly; segments of one step are independent.
+ * Splits the events of one flush of a step into runs: per segment, one run per kind and reason
+ * (longer runs continue in the next), in the order each first appears. A flush changes a
+ * (segment, contact) pair at most once and commits all of it at once, so its events of one
+ * segment have no order of their own: grouping them writes one record per kind and reason
+ * instead of one per alternation. Member counts are renumbered along the new order, from the
+ * count before the segment's first event, and end where the flush left them.
  */
 export function eventRuns(events: readonly PendingEvent[]): PendingEvent[][] {
   const bySegment = new Map<string, PendingEvent[]>();
@@ -23,16 +27,22 @@ export function eventRuns(events: readonly PendingEvent[]): PendingEvent[][] {
   }
   const runs: PendingEvent[][] = [];
   for (const group of bySegment.values()) {
-    let run: PendingEvent[] = [];
+    const first = group[0]!;
+    let count = first.memberCount + (first.kind === "LEFT" ? 1 : -1);
+    const byKind = new Map<string, PendingEvent[]>();
     for (const event of group) {
-      const head = run[0];
-      if (head && (head.kind !== event.kind || head.reason !== event.reason || run.length === MAX_ROW_EVENTS)) {
-        runs.push(run);
-        run = [];
-      }
-      run.push(event);
+      const key = `${event.kind} ${event.reason}`;
+      const same = byKind.get(key);
+      if (same) same.push(event);
+      else byKind.set(key, [event]);
     }
-    if (run.length > 0) runs.push(run);
+    for (const same of byKind.values()) {
+      for (let start = 0; start < same.length; start += MAX_ROW_EVENTS) {
+        const run = same.slice(start, start + MAX_ROW_EVENTS);
+        for (const event of run) event.memberCount = count += event.kind === "LEFT" ? -1 : 1;
+        runs.push(run);
+      }
+    }
   }
   return runs;
 }
