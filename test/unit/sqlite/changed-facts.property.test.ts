@@ -26,6 +26,8 @@ const updateArb = fc.record({
   from: contactArb,
   fields: fc.subarray([...PATCHABLE], { minLength: 1 }),
   newEmail: fc.boolean(),
+  // Through addContacts with upsert (matched by email) instead of updateContact.
+  upsert: fc.boolean(),
   settle: fc.boolean(),
 });
 
@@ -55,8 +57,15 @@ test("segments skipped after an update never needed evaluating", async () => {
             const whole = contactInput(update.from, 1_000 + i);
             const input: ContactInputShape = {};
             for (const field of update.fields) (input as Record<string, unknown>)[field] = whole[field];
-            if (update.newEmail) input.email = `moved${i}@example.org`;
-            await store.updateContact(ids[update.target % ids.length]!, cleanContactPatch(input, catalog), list, NOW);
+            const id = ids[update.target % ids.length]!;
+            if (update.upsert) {
+              const [current] = await store.getContacts([id]);
+              const row = { ...input, email: current!.email };
+              await store.insertContacts(list, [{ data: cleanContact(row, catalog), patch: cleanContactPatch(row, catalog) }], true, NOW);
+            } else {
+              if (update.newEmail) input.email = `moved${i}@example.org`;
+              await store.updateContact(id, cleanContactPatch(input, catalog), list, NOW);
+            }
             if (update.settle) await settle(store);
           }
           await settle(store);
