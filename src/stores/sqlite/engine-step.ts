@@ -267,8 +267,8 @@ export class SqliteEngine {
 
   private contactStep(ctx: StepContext, changes: readonly ChangeRow[]): void {
     if (changes.length === 0) return;
-    // Per contact: whether it was added, and the facts its changes changed (null: unknown or
-    // all, for an added or deleted contact and for entries written without the list).
+    // Per contact: whether it was added, and the facts its changes changed (null: all, for an
+    // added or deleted contact, or unknown, for entries that do not name them).
     const touched = new Map<number, { listId: number; added: boolean; changed: Set<string> | null }>();
     for (const change of changes) {
       if (change.contact_id === null) continue;
