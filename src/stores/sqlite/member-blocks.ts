@@ -107,25 +107,34 @@ export class MemberBlocks {
   }
 
   /**
-   * The segments of their own list each contact belongs to, ascending by segment id. SQL reads
-   * only the byte that holds the contact's bit.
+   * The segments of their own list each contact belongs to, ascending by segment id. Contacts
+   * are grouped by list and block, so each group reads its list's blocks once.
    */
   segmentsOf(contactIds: readonly number[]): Map<number, number[]> {
-    const rows = this.q
-      .get(
-        `SELECT c.id, b.segment_id, hex(substr(b.bits, (c.id % ${BLOCK_IDS}) / 8 + 1, 1))
-         FROM contacts c JOIN segments s ON s.list_id = c.list_id
-         JOIN member_blocks b ON b.segment_id = s.id AND b.block = c.id / ${BLOCK_IDS}
-         WHERE c.id IN (SELECT value FROM json_each(?)) ORDER BY b.segment_id`,
-      )
+    const contacts = this.q
+      .get("SELECT id, list_id FROM contacts WHERE id IN (SELECT value FROM json_each(?))")
       .raw()
-      .all(JSON.stringify(contactIds)) as [number, number, string][];
+      .all(JSON.stringify(contactIds)) as [number, number][];
+    const groups = new Map<string, { listId: number; block: number; ids: number[] }>();
+    for (const [id, listId] of contacts) {
+      const key = `${listId}:${blockOf(id)}`;
+      const group = groups.get(key);
+      if (group) group.ids.push(id);
+      else groups.set(key, { listId, block: blockOf(id), ids: [id] });
+    }
+    const select = this.q
+      .get(
+        `SELECT b.segment_id, b.bits FROM segments s JOIN member_blocks b ON b.segment_id = s.id AND b.block = ?
+         WHERE s.list_id = ? ORDER BY s.id`,
+      )
+      .raw();
     const byContact = new Map<number, number[]>();
-    for (const [contactId, segmentId, byte] of rows) {
-      if ((Number.parseInt(byte, 16) & (1 << (contactId % 8))) === 0) continue;
-      const group = byContact.get(contactId);
-      if (group) group.push(segmentId);
-      else byContact.set(contactId, [segmentId]);
+    for (const { listId, block, ids } of groups.values()) {
+      const blocks = select.all(block, listId) as [number, Buffer][];
+      for (const id of ids) {
+        const segments = blocks.filter(([, bits]) => hasBit(bits, id)).map(([segmentId]) => segmentId);
+        if (segments.length > 0) byContact.set(id, segments);
+      }
     }
     return byContact;
   }
