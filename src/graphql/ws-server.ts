@@ -182,23 +182,36 @@ export function attachWebSocketServer(deps: WebSocketDeps): { dispose(): Promise
 }
 
 /**
+ * Bytes a socket may hold unsent before a message's sender waits for the write itself. graphql-ws
+ * sends a subscription's next message only once the previous one's write callback has run; below
+ * this mark the callback runs right away instead, so a change's events for one subscription
+ * leave together (see coalesceSends), and a slow reader still holds its sender back once this much
+ * waits for it.
+ */
+export const WRITE_BEHIND_BYTES = 64 * 1024;
+
+/**
  * A socket's first message in a turn of the event loop is written at once; those that follow it
- * in the same turn (the other subscriptions of the connection that the same event concerns) are
- * corked and leave together once the turn's callbacks have run (process.nextTick), instead of
+ * in the same turn (the other events of the change, the other subscriptions of the connection)
+ * are corked and leave together once the turn's callbacks have run (process.nextTick), instead of
  * costing a system call each. The first is not held back: at a fan-out, where thousands of
  * sockets send one message each in the same turn, corking kept every socket's frame alive to the
- * end of the turn, and the garbage collector copied them all. One subscription's messages leave
- * one write each: graphql-ws sends its next message only after the previous one's write callback.
+ * end of the turn, and the garbage collector copied them all. A sender's callback runs at once
+ * while the socket holds less than WRITE_BEHIND_BYTES unsent and is open; otherwise when the
+ * bytes are written, as usual.
  */
-function coalesceSends(socket: WebSocket, tcp: http.IncomingMessage["socket"]): void {
-  const send = socket.send.bind(socket);
+export function coalesceSends(socket: WebSocket, tcp: http.IncomingMessage["socket"]): void {
+  const send = socket.send.bind(socket) as (data: unknown, options: object, cb?: (error?: Error) => void) => void;
   // 0: nothing sent this turn; 1: one message, written at once; 2: corked until the turn ends.
   let state = 0;
   const endOfTurn = () => {
     if (state === 2) tcp.uncork();
     state = 0;
   };
-  socket.send = ((...args: Parameters<WebSocket["send"]>) => {
+  type Callback = (error?: Error) => void;
+  socket.send = ((data: unknown, optionsOrCallback?: object | Callback, callback?: Callback) => {
+    const options = typeof optionsOrCallback === "function" ? {} : (optionsOrCallback ?? {});
+    const done = typeof optionsOrCallback === "function" ? (optionsOrCallback as Callback) : callback;
     if (state === 0) {
       state = 1;
       process.nextTick(endOfTurn);
@@ -206,6 +219,9 @@ function coalesceSends(socket: WebSocket, tcp: http.IncomingMessage["socket"]): 
       state = 2;
       tcp.cork();
     }
-    return (send as (...a: Parameters<WebSocket["send"]>) => void)(...args);
+    if (done === undefined || socket.readyState !== socket.OPEN || socket.bufferedAmount >= WRITE_BEHIND_BYTES) return send(data, options, done);
+    // A write that fails later closes the socket, which graphql-ws handles as a close.
+    send(data, options);
+    queueMicrotask(() => done());
   }) as WebSocket["send"];
 }

@@ -2,7 +2,8 @@
  * How a change's events leave the server. A write's caller resumes only after its events'
  * messages were written to subscribers' sockets, so they leave before the answer to the write is
  * built. A socket's first message of a turn is written at once, and the messages that follow it
- * in the same turn (other subscriptions of the connection) share one write.
+ * in the same turn (the change's other events, other subscriptions of the connection) share one
+ * write.
  * Writes are observed on the real sockets (write/writev calls whose bytes carry an event).
  */
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
@@ -99,11 +100,28 @@ it("a write's caller resumes only after its events' messages were written to the
   } finally {
     counter.stop();
   }
-  // All four messages were written before the caller went on (one write each: graphql-ws sends
-  // a subscription's next message after the previous one's write callback).
+  // All four messages were written before the caller went on (here one write each: each event's
+  // execution loads its segment and contact, and DataLoader runs its batch after the turn's
+  // corked messages have left).
   expect(writtenBeforeResuming.reduce((sum, n) => sum + n, 0)).toBe(NORWAY.length);
   const events = subscription.events.map((e) => e.segmentMembershipChanged);
   expect(events.map((e) => [e.segment?.name, e.change])).toEqual(NORWAY.map((_, i) => [`Norway ${i}`, "ENTERED"]));
+});
+
+it("a change's events for one subscription leave in two writes: the first at once, the others together", async () => {
+  const { listId, contactId } = await listWithSegments("one-subscription", NORWAY);
+  const open = server.app.services.events.activeStreams;
+  const subscription = server.ws().subscribe(FLAT_EVENTS, { listId });
+  await streamsOpen(server.app, open + 1);
+  const counter = countWrites('"segmentMembershipChanged"');
+  try {
+    await server.client.data(UpdateContactDocument, { id: contactId, input: { country: "Norway" } });
+    await subscription.waitFor(NORWAY.length);
+  } finally {
+    counter.stop();
+  }
+  expect(subscription.events.map((e) => e.segmentMembershipChanged.change)).toEqual(NORWAY.map(() => "ENTERED"));
+  expect(counter.writes).toEqual([1, NORWAY.length - 1]);
 });
 
 it("a socket's first message of a turn is written at once, the others of that turn together", async () => {
