@@ -170,8 +170,14 @@ export interface Store {
 
   /** Inserts validated rows (and with upsert updates existing emails), each with a change-feed entry. */
   insertContacts(list: ListRecord, rows: NewContact[], upsert: boolean, now: number): Promise<InsertContactsResult>;
-  /** Applies a validated patch; null when the contact does not exist. Throws CONFLICT on a taken email. */
-  updateContact(id: string, patch: ContactPatch, list: ListRecord, now: number): Promise<ContactRecord | null>;
+  /**
+   * Applies the patch that `patchFor` makes against the contact's list (its custom fields); null
+   * when the contact does not exist or its list belongs to another workspace. The reads and the
+   * write happen together (on SQLite in the write's transaction), so the list the patch was
+   * checked against is the one it is written with. When patchFor throws, nothing is written and
+   * the error is the caller's. Throws CONFLICT on a taken email.
+   */
+  updateContact(id: string, workspaceId: string, patchFor: (list: ListRecord) => ContactPatch, now: number): Promise<ContactRecord | null>;
   deleteContact(id: string, now: number): Promise<ContactRecord | null>;
   getContacts(ids: readonly string[]): Promise<(ContactRecord | null)[]>;
   pageContacts(listId: string, query: ContactQuery): Promise<Page<ContactRecord>>;

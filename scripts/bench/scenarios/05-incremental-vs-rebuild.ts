@@ -61,7 +61,7 @@ export const incrementalVsRebuild: Scenario = {
           const input = model.randomPatch(index, r, at.now);
           transitions += model.transitions(index, input, at).length;
           model.apply({ index, contactId: fixture.contactIds[index]!, input, transitions: [] });
-          await app.store.updateContact(fixture.contactIds[index]!, cleanContactPatch(input, CATALOG), list, Date.now());
+          await app.store.updateContact(fixture.contactIds[index]!, list.workspaceId, () => cleanContactPatch(input, CATALOG), Date.now());
         }
         return transitions;
       };

@@ -103,10 +103,11 @@ export class ContactService {
   }
 
   async update(ctx: Context, id: string, input: ContactInputShape): Promise<ContactRecord> {
-    const contact = await this.require(ctx, id);
-    const list = (await ctx.loaders.list(contact.listId))!;
-    const patch = cleanContactPatch(input, catalogOf(list.customFields));
-    const updated = await this.deps.store.updateContact(contact.id, patch, list, this.deps.clock.now());
+    const storeId = fromGlobalId(id, "Contact");
+    if (storeId === null) throw notFound("Contact", id);
+    // The contact and its list are read where the write happens, not before it.
+    const patchFor = (list: ListRecord) => cleanContactPatch(input, catalogOf(list.customFields));
+    const updated = await this.deps.store.updateContact(storeId, ctx.workspaceId, patchFor, this.deps.clock.now());
     if (!updated) throw notFound("Contact", id);
     await this.settle();
     ctx.loaders.clear();

@@ -252,12 +252,16 @@ export class MongoStore implements Store {
     });
   }
 
-  async updateContact(id: string, patch: ContactPatch, list: ListRecord, now: number): Promise<ContactRecord | null> {
+  async updateContact(id: string, workspaceId: string, patchFor: (list: ListRecord) => ContactPatch, now: number): Promise<ContactRecord | null> {
     const contactId = oid(id);
     if (!contactId) return null;
     const doc = (await this.c.contacts.findOne({ _id: contactId })) as unknown as ContactDoc | null;
     if (!doc) return null;
-    const next = applyPatch(contactDataOf(doc), patch);
+    const listDoc = (await this.c.lists.findOne({ _id: doc.listId })) as unknown as ListDoc | null;
+    if (!listDoc) return null;
+    const list = listRecord(listDoc);
+    if (list.workspaceId !== workspaceId) return null;
+    const next = applyPatch(contactDataOf(doc), patchFor(list));
     try {
       const updated = (await this.c.contacts.findOneAndUpdate(
         { _id: contactId },

@@ -213,13 +213,16 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  async updateContact(id: string, patch: ContactPatch, list: ListRecord, now: number): Promise<ContactRecord | null> {
+  async updateContact(id: string, workspaceId: string, patchFor: (list: ListRecord) => ContactPatch, now: number): Promise<ContactRecord | null> {
     const contactId = rowId(id);
-    const catalog = catalogOf(list.customFields);
     return this.writes.run(() => {
       const row = this.q.get("SELECT * FROM contacts WHERE id = ?").get(contactId) as ContactRow | undefined;
       if (!row) return null;
-      const next = applyPatch(contactDataFromRow(row), patch);
+      const listRow = this.q.get("SELECT * FROM lists WHERE id = ? AND workspace_id = ?").get(row.list_id, workspaceId) as ListRow | undefined;
+      if (!listRow) return null;
+      const list = listFromRow(listRow);
+      const catalog = catalogOf(list.customFields);
+      const next = applyPatch(contactDataFromRow(row), patchFor(list));
       let written: { updated: ContactRow; change: string };
       try {
         written = this.rewriteContact(row, next, catalog, now);

@@ -64,7 +64,7 @@ test("segments skipped after an update never needed evaluating", async () => {
               await store.insertContacts(list, [{ data: cleanContact(row, catalog), patch: cleanContactPatch(row, catalog) }], true, NOW);
             } else {
               if (update.newEmail) input.email = `moved${i}@example.org`;
-              await store.updateContact(id, cleanContactPatch(input, catalog), list, NOW);
+              await store.updateContact(id, list.workspaceId, () => cleanContactPatch(input, catalog), NOW);
             }
             if (update.settle) await settle(store);
           }

@@ -77,7 +77,7 @@ test("engines of two connections taking turns keep memberships exact", async () 
     // Each turn moves the same contacts back and forth, so an engine that applied a change over
     // its stale copy of the blocks would leave members behind or count them twice.
     const move = async (store: SqliteStore, country: string) => {
-      for (const id of ids.slice(0, 10)) await store.updateContact(id, cleanContactPatch({ country }, catalog), list, now);
+      for (const id of ids.slice(0, 10)) await store.updateContact(id, list.workspaceId, () => cleanContactPatch({ country }, catalog), now);
     };
     const turns: [SqliteStore, string, string, number][] = [
       [b, "b", "Norway", 25],
