@@ -8,7 +8,6 @@
  */
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { parse } from "graphql";
-import { Socket } from "node:net";
 import {
   AddContactDocument,
   type ConditionInput,
@@ -21,7 +20,7 @@ import {
 import { createContext } from "../../src/graphql/context";
 import { OPEN_WORKSPACE } from "../../src/security/api-keys";
 import { startTestServer, stopAll, type TestServer } from "../support/harness";
-import { streamsOpen } from "../support/ws";
+import { countWrites, streamsOpen } from "../support/ws";
 
 let server: TestServer;
 
@@ -50,46 +49,23 @@ async function listWithSegments(name: string, conditions: ConditionInput[]) {
   return { listId: list.id, contactId: addContact.id, segmentIds };
 }
 
-/** Counts the socket writes (write or writev calls) whose bytes contain `marker`, until stopped. */
-function countWrites(marker: string) {
-  const writes: number[] = [];
-  const proto = Socket.prototype as unknown as {
-    _write: (chunk: Buffer | string, encoding: BufferEncoding, cb: () => void) => void;
-    _writev: (chunks: { chunk: Buffer | string }[], cb: () => void) => void;
-  };
-  const { _write, _writev } = proto;
-  const occurrences = (chunks: (Buffer | string)[]) => chunks.map((chunk) => chunk.toString().split(marker).length - 1).reduce((a, b) => a + b, 0);
-  proto._write = function (chunk, encoding, cb) {
-    const n = occurrences([chunk]);
-    if (n > 0) writes.push(n);
-    return _write.call(this, chunk, encoding, cb);
-  };
-  proto._writev = function (chunks, cb) {
-    const n = occurrences(chunks.map((c) => c.chunk));
-    if (n > 0) writes.push(n);
-    return _writev.call(this, chunks, cb);
-  };
-  return {
-    writes,
-    stop() {
-      proto._write = _write;
-      proto._writev = _writev;
-    },
-  };
-}
-
 const FLAT_EVENTS = parse(`
   subscription FlatEvents($listId: ID, $segmentId: ID) {
     segmentMembershipChanged(listId: $listId, segmentId: $segmentId) { cursor segmentId contactId change }
   }
 `) as TypedDocumentNode<{ segmentMembershipChanged: { segmentId: string; change: string } }, { listId?: string; segmentId?: string }>;
 
-it("a write's caller resumes only after its events' messages were written to the subscriber's socket", async () => {
-  const { listId, contactId } = await listWithSegments("order", NORWAY);
+/** A contact about to enter the four NORWAY segments, one subscription to their list, and its socket writes counted from now. */
+async function watchedList<TData>(name: string, document: TypedDocumentNode<TData, { listId?: string }>) {
+  const { listId, contactId } = await listWithSegments(name, NORWAY);
   const open = server.app.services.events.activeStreams;
-  const subscription = server.ws().subscribe(MembershipChangedDocument, { listId });
+  const subscription = server.ws().subscribe(document, { listId });
   await streamsOpen(server.app, open + 1);
-  const counter = countWrites('"segmentMembershipChanged"');
+  return { contactId, subscription, counter: countWrites('"segmentMembershipChanged"') };
+}
+
+it("a write's caller resumes only after its events' messages were written to the subscriber's socket", async () => {
+  const { contactId, subscription, counter } = await watchedList("order", MembershipChangedDocument);
   let writtenBeforeResuming: number[];
   try {
     // In process, so nothing but the engine stands between the write and its caller.
@@ -109,11 +85,7 @@ it("a write's caller resumes only after its events' messages were written to the
 });
 
 it("a change's events for one subscription leave in two writes: the first at once, the others together", async () => {
-  const { listId, contactId } = await listWithSegments("one-subscription", NORWAY);
-  const open = server.app.services.events.activeStreams;
-  const subscription = server.ws().subscribe(FLAT_EVENTS, { listId });
-  await streamsOpen(server.app, open + 1);
-  const counter = countWrites('"segmentMembershipChanged"');
+  const { contactId, subscription, counter } = await watchedList("one-subscription", FLAT_EVENTS);
   try {
     await server.client.data(UpdateContactDocument, { id: contactId, input: { country: "Norway" } });
     await subscription.waitFor(NORWAY.length);

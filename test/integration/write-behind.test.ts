@@ -9,6 +9,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import WebSocket, { WebSocketServer } from "ws";
 import { coalesceSends, WRITE_BEHIND_BYTES } from "../../src/graphql/ws-server";
+import { countWrites } from "../support/ws";
 
 const MESSAGE = "x".repeat(4 * 1024);
 /** Far more than loopback's socket buffers and WRITE_BEHIND_BYTES together. */
@@ -82,22 +83,15 @@ it("runs the callback at once while little is unsent, so a turn's messages leave
   const { client, socket } = await connect();
   const received: string[] = [];
   client.on("message", (data) => received.push(data.toString()));
-  const writes: number[] = [];
-  const tcp = (socket as unknown as { _socket: import("node:net").Socket })._socket;
-  const { _write, _writev } = tcp as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
-  (tcp as unknown as { _write: unknown })._write = function (this: unknown, ...args: unknown[]) {
-    writes.push(1);
-    return _write.apply(this, args);
-  };
-  (tcp as unknown as { _writev: unknown })._writev = function (this: unknown, chunks: unknown[], ...rest: unknown[]) {
-    writes.push(chunks.length);
-    return _writev.apply(this, [chunks, ...rest]);
-  };
-  for (let i = 0; i < 5; i++) await sendWithCallback(socket, `message ${i}`);
-  while (received.length < 5) await new Promise((resolve) => setTimeout(resolve, 5));
+  const counter = countWrites("message ");
+  try {
+    for (let i = 0; i < 5; i++) await sendWithCallback(socket, `message ${i}`);
+    while (received.length < 5) await new Promise((resolve) => setTimeout(resolve, 5));
+  } finally {
+    counter.stop();
+  }
   expect(received).toEqual([0, 1, 2, 3, 4].map((i) => `message ${i}`));
-  // The first message is written at once; the other four (a frame header and a payload each)
-  // leave together when the turn ends.
-  expect(writes.length).toBe(2);
+  // The first message is written at once; the other four leave together when the turn ends.
+  expect(counter.writes).toEqual([1, 4]);
   client.close();
 });

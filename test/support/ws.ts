@@ -1,4 +1,5 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { Socket } from "node:net";
 import { print } from "graphql";
 import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
@@ -83,4 +84,32 @@ export function openSubscriptions(url: string, connectionParams?: Record<string,
 /** Waits until the server has `count` subscription streams open (so later writes reach them). */
 export function streamsOpen(app: { services: { events: { activeStreams: number } } }, count: number, timeoutMs = 5_000): Promise<void> {
   return until(() => app.services.events.activeStreams >= count, timeoutMs, () => `${app.services.events.activeStreams} of ${count} streams open`);
+}
+
+/** Counts the socket writes (write or writev calls) whose bytes contain `marker`, until stopped. */
+export function countWrites(marker: string) {
+  const writes: number[] = [];
+  const proto = Socket.prototype as unknown as {
+    _write: (chunk: Buffer | string, encoding: BufferEncoding, cb: () => void) => void;
+    _writev: (chunks: { chunk: Buffer | string }[], cb: () => void) => void;
+  };
+  const { _write, _writev } = proto;
+  const occurrences = (chunks: (Buffer | string)[]) => chunks.map((chunk) => chunk.toString().split(marker).length - 1).reduce((a, b) => a + b, 0);
+  proto._write = function (chunk, encoding, cb) {
+    const n = occurrences([chunk]);
+    if (n > 0) writes.push(n);
+    return _write.call(this, chunk, encoding, cb);
+  };
+  proto._writev = function (chunks, cb) {
+    const n = occurrences(chunks.map((c) => c.chunk));
+    if (n > 0) writes.push(n);
+    return _writev.call(this, chunks, cb);
+  };
+  return {
+    writes,
+    stop() {
+      proto._write = _write;
+      proto._writev = _writev;
+    },
+  };
 }
