@@ -2,14 +2,16 @@
  * Reads a SQLite WAL file as the format defines it (sqlite.org/fileformat2.html#walformat): a
  * 32-byte header, then frames of a 24-byte header and one page. A frame whose header holds a
  * database size is the last frame of a commit; frames count while their salts match the header's.
+ * The header's checkpoint sequence number goes up each time a writer starts the file over after
+ * a complete checkpoint.
  */
 import { existsSync, readFileSync } from "node:fs";
 
-export function walStats(dbPath: string): { frames: number; commits: number; bytes: number } {
+export function walStats(dbPath: string): { frames: number; commits: number; bytes: number; restarts: number } {
   const path = `${dbPath}-wal`;
-  if (!existsSync(path)) return { frames: 0, commits: 0, bytes: 0 };
+  if (!existsSync(path)) return { frames: 0, commits: 0, bytes: 0, restarts: 0 };
   const wal = readFileSync(path);
-  if (wal.length < 32) return { frames: 0, commits: 0, bytes: wal.length };
+  if (wal.length < 32) return { frames: 0, commits: 0, bytes: wal.length, restarts: 0 };
   const pageSize = wal.readUInt32BE(8);
   const salts = [wal.readUInt32BE(16), wal.readUInt32BE(20)];
   let frames = 0;
@@ -19,5 +21,5 @@ export function walStats(dbPath: string): { frames: number; commits: number; byt
     frames++;
     if (wal.readUInt32BE(at + 4) !== 0) commits++;
   }
-  return { frames, commits, bytes: wal.length };
+  return { frames, commits, bytes: wal.length, restarts: wal.readUInt32BE(12) };
 }

@@ -111,7 +111,13 @@ export async function startChildServer(ctx: BenchContext, name: string, dbPath: 
       const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
       await exited;
       clearTimeout(timer);
-      rmSync(logPath, { force: true });
+      // A server that logged errors keeps its log, and the run says so: a failure the service
+      // survives (a worker that died, an internal error) must not pass unseen.
+      const errors = readFileSync(logPath, "utf8")
+        .split("\n")
+        .filter((line) => /^\{"level":(50|60),/.test(line));
+      if (errors.length > 0) ctx.log(`   server ${name} logged ${errors.length} error(s), log kept at ${logPath}; the first: ${errors[0]!.slice(0, 400)}`);
+      else rmSync(logPath, { force: true });
     },
   };
 }

@@ -37,6 +37,11 @@ parentPort.on("message", () => {
 });
 `;
 
+function withoutNodeOptions(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_OPTIONS: _, ...rest } = env;
+  return rest;
+}
+
 export class BackgroundCheckpointer {
   private worker: Worker | null;
   private readonly exited: Promise<void>;
@@ -50,6 +55,11 @@ export class BackgroundCheckpointer {
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { driver: require.resolve("better-sqlite3"), path, intervalMs: options.intervalMs ?? 100 },
+      // None of the parent's Node options, from its command line or NODE_OPTIONS: a preloaded
+      // module (`-r @swc-node/register`, as `npm start` runs the service) would load into the
+      // worker too and outgrow its small heap.
+      execArgv: [],
+      env: withoutNodeOptions(process.env),
       // It holds one connection and a timer: a small heap is plenty.
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
     });
