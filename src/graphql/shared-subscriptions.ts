@@ -73,20 +73,56 @@ function variablesUnderRoot(document: DocumentNode, operationName: string | unde
   return names;
 }
 
-/** Recent results by (document, operation, workspace, payload variables, event). */
-class ResultCache {
-  private readonly results = new Map<string, Promise<ExecutionResult>>();
+export interface ResultCacheOptions {
+  /** How long a result is kept at least; at most twice that. */
+  windowMs?: number;
+  /** Results kept at most per window; more start the next window early. */
+  limit?: number;
+  now?: () => number;
+}
 
-  constructor(private readonly limit = 20_000) {}
+/**
+ * Recent results by (document, operation, workspace, payload variables, event). A result is
+ * needed while the subscribers of its event are being served, which happens within one wake-up
+ * of their streams, so results are kept in two generations that turn over every `windowMs`:
+ * each lives between one and two windows. A subscriber that asks later (one replaying the log,
+ * one whose socket held it back) executes the event again. A fixed number of results would, under
+ * load, hold tens of megabytes for events long delivered.
+ */
+export class ResultCache {
+  private current = new Map<string, Promise<ExecutionResult>>();
+  private previous = new Map<string, Promise<ExecutionResult>>();
+  private turnedAt: number;
+  private readonly windowMs: number;
+  private readonly limit: number;
+  private readonly now: () => number;
+
+  constructor(options: ResultCacheOptions = {}) {
+    this.windowMs = options.windowMs ?? 1_000;
+    this.limit = options.limit ?? 10_000;
+    this.now = options.now ?? performance.now.bind(performance);
+    this.turnedAt = this.now();
+  }
 
   get(key: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
-    let result = this.results.get(key);
+    const now = this.now();
+    if (now - this.turnedAt >= this.windowMs || this.current.size >= this.limit) {
+      // Two windows idle: nothing kept is still wanted.
+      this.previous = now - this.turnedAt >= 2 * this.windowMs ? new Map() : this.current;
+      this.current = new Map();
+      this.turnedAt = now;
+    }
+    let result = this.current.get(key) ?? this.previous.get(key);
     if (!result) {
       result = run();
-      if (this.results.size >= this.limit) this.results.delete(this.results.keys().next().value!);
-      this.results.set(key, result);
+      this.current.set(key, result);
     }
     return result;
+  }
+
+  /** Results held (for tests). */
+  get size(): number {
+    return this.current.size + this.previous.size;
   }
 }
 

@@ -154,6 +154,7 @@ export const changeToPush: Scenario = {
       const expectedTotal = sentUpdates.reduce((s, t) => s + t.update.transitions.length, 0);
       const unexpected = tracked.reduce((s, t) => s + t.unexpected, 0);
       const susLatencies = sentUpdates.filter((t) => t.firstAt !== null).map((t) => t.firstAt! - t.sentAt);
+      const rssAfter = server.rssKiB() / 1024;
 
       const p = (values: number[], q: number) => percentile(values, q);
       return {
@@ -169,6 +170,7 @@ export const changeToPush: Scenario = {
           `one at a time (${sequential.length} updates after ${warmCount} warm-up): p50 ${p(seqLatencies, 50).toFixed(2)} ms, p90 ${p(seqLatencies, 90).toFixed(2)} ms, p99 ${p(seqLatencies, 99).toFixed(2)} ms, max ${Math.max(...seqLatencies).toFixed(2)} ms`,
           `one at a time, by transitions per update: ${byTransitions(sequential, p)}`,
           `sustained: ${fmt(sent)} of ${fmt(sustained.length)} updates sent in ${sendSeconds.toFixed(1)} s${stoppedAt === null ? "" : ` (sending stopped at ${stoppedAt.toFixed(1)} s: more than ${fmt(backlogLimit)} updates unanswered)`}, all answered after ${answerSeconds.toFixed(1)} s (server throughput ${fmt(sent / answerSeconds)} updates/s); p50 ${p(susLatencies, 50).toFixed(1)} ms, p99 ${p(susLatencies, 99).toFixed(1)} ms, max ${Math.max(...susLatencies).toFixed(1)} ms; ${fmt(expectedTotal)} transitions expected, ${lost} lost, ${unexpected} unexpected, ${strays} stray events, ${httpErrors} HTTP/GraphQL errors, ${subscriber.errors.length} subscription errors`,
+          `server VmRSS after the sustained load: ${rssAfter.toFixed(1)} MiB`,
         ],
       };
     } finally {
