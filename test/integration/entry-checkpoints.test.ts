@@ -18,7 +18,7 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("the service's WAL checkpoints", () => {
-  it("run on the worker: between writes the WAL is checkpointed and started over, and no worker failure is logged", async () => {
+  it("run on the worker: between writes the WAL is checkpointed and started over, and no error is logged", async () => {
     const dbPath = join(tempDir(), "entry.db");
     const server = await spawnServer({ SQLITE_PATH: dbPath });
     const { createContactList: list } = await server.client.data(CreateListDocument, { input: { name: "Checkpoints" } });
@@ -32,7 +32,8 @@ describe("the service's WAL checkpoints", () => {
       await sleep(250);
     }
     expect(walStats(dbPath).restarts - before).toBeGreaterThanOrEqual(3);
-    expect(server.logs.filter((line) => line.includes("checkpoint"))).toEqual([]);
+    // The worker's failure would be an error line ("WAL checkpoint worker failed …"); none is logged.
+    expect(server.logs.filter((line) => line.startsWith('{"level":50') || line.startsWith('{"level":60'))).toEqual([]);
     await server.kill("SIGTERM");
   });
 });
