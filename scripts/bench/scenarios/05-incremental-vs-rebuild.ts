@@ -14,6 +14,8 @@
  */
 import { evalTime, parseCondition } from "../../../src/conditions";
 import { cleanContactPatch } from "../../../src/domain/contacts";
+import type { PendingEvent } from "../../../src/engine/membership";
+import { eventRuns } from "../../../src/stores/event-runs";
 import { CATALOG, mix, rng } from "../data";
 import { ListModel } from "../support/model";
 import { measuredInProcess } from "../support/profile";
@@ -141,18 +143,17 @@ export const incrementalVsRebuild: Scenario = {
           const cpu = process.cpuUsage();
           db.transaction(() => {
             const deltas = new Map<number, number>();
-            // Event rows as the engine stores them: one run per segment and kind.
-            const runs = new Map<string, { segment: number; kind: string; contacts: number[] }>();
+            const events: PendingEvent[] = [];
+            const now = Date.now();
             for (const { segment, contact, member } of flips) {
               blocks.set(segment, contact, !member);
               const kind = member ? "LEFT" : "ENTERED";
-              const run = runs.get(`${segment} ${kind}`);
-              if (run) run.contacts.push(contact);
-              else runs.set(`${segment} ${kind}`, { segment, kind, contacts: [contact] });
+              events.push({ seq: 0, kind, listId: fixture.listId, segmentId: String(segment), contactId: String(contact), reason: "CONTACT_UPDATED", memberCount: 0, occurredAt: now });
               deltas.set(segment, (deltas.get(segment) ?? 0) + (member ? -1 : 1));
             }
-            for (const { segment, kind, contacts } of runs.values()) {
-              event.run(kind, Number(fixture.listId), segment, contacts.join(","), contacts.length, Date.now());
+            // Event rows as the engine stores them: its runs per segment, kind and reason.
+            for (const run of eventRuns(events)) {
+              event.run(run[0]!.kind, Number(fixture.listId), Number(run[0]!.segmentId), run.map((e) => e.contactId).join(","), run.length, now);
             }
             blocks.flush();
             for (const [segment, delta] of deltas) count.run(delta, segment);
