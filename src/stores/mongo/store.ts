@@ -257,10 +257,9 @@ export class MongoStore implements Store {
     if (!contactId) return null;
     const doc = (await this.c.contacts.findOne({ _id: contactId })) as unknown as ContactDoc | null;
     if (!doc) return null;
-    const listDoc = (await this.c.lists.findOne({ _id: doc.listId })) as unknown as ListDoc | null;
+    const listDoc = (await this.c.lists.findOne({ _id: doc.listId, workspaceId })) as unknown as ListDoc | null;
     if (!listDoc) return null;
     const list = listRecord(listDoc);
-    if (list.workspaceId !== workspaceId) return null;
     const next = applyPatch(contactDataOf(doc), patchFor(list));
     try {
       const updated = (await this.c.contacts.findOneAndUpdate(
