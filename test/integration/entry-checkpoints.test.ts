@@ -5,6 +5,7 @@
  * checkpoint runs inside a commit on the event loop again.
  */
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { AddContactsDocument, CreateListDocument } from "../graphql/generated";
 import { stopAll, tempDir } from "../support/harness";
 import { killAll, spawnServer } from "../support/process";
@@ -14,8 +15,6 @@ afterAll(async () => {
   await killAll();
   await stopAll();
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("the service's WAL checkpoints", () => {
   it("run on the worker: between writes the WAL is checkpointed and started over, and no error is logged", async () => {

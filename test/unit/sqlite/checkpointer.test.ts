@@ -1,13 +1,12 @@
 /** WAL checkpoints on a worker thread, on a real SQLite file. */
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { BackgroundCheckpointer } from "../../../src/stores/sqlite/checkpointer";
 import { openDatabase } from "../../../src/stores/sqlite/database";
 import { stopAll, tempDir } from "../../support/harness";
 import { walStats } from "../../support/wal";
 
 afterAll(stopAll);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** 40 commits of 64 KiB each (16 pages), with pauses the worker can checkpoint in. */
 async function write(db: ReturnType<typeof openDatabase>): Promise<number> {
