@@ -7,7 +7,10 @@ export interface Context {
   workspaceId: string;
   services: Services;
   readonly loaders: Loaders;
-  /** Forgets the loaders: the next use makes new ones (a subscription reads fresh data per event). */
+  /**
+   * Forgets the loaders and what they cached: the next use makes new ones. After a write, so
+   * later reads see it; per subscription event, so each reads fresh data.
+   */
   dropLoaders(): void;
 }
 

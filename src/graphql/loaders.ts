@@ -37,14 +37,6 @@ export function createLoaders(store: Store, workspaceId: string) {
       const found = await segments.loadMany(ids);
       return found.filter((segment): segment is SegmentRecord => segment !== null && !(segment instanceof Error));
     },
-    /** Forgets what a write may have changed. */
-    clear(): void {
-      lists.clearAll();
-      contacts.clearAll();
-      segments.clearAll();
-      segmentsByList.clearAll();
-      segmentIdsByContact.clearAll();
-    },
   };
 }
 

@@ -60,7 +60,7 @@ export class ContactService {
     const result = await this.deps.store.insertContacts(list, [row], false, this.deps.clock.now());
     if (result.conflicts.length > 0) throw conflict(`a contact with the email ${data.email} already exists in this list`, { field: "email" });
     await this.settle();
-    ctx.loaders.clear();
+    ctx.dropLoaders();
     return (await ctx.loaders.contact(result.ids[0]!))!;
   }
 
@@ -98,7 +98,7 @@ export class ContactService {
     }
     errors.sort((a, b) => a.index - b.index);
     await this.settle();
-    ctx.loaders.clear();
+    ctx.dropLoaders();
     return { added: result.added, updated: result.updated, errors };
   }
 
@@ -110,7 +110,7 @@ export class ContactService {
     const updated = await this.deps.store.updateContact(storeId, ctx.workspaceId, patchFor, this.deps.clock.now());
     if (!updated) throw notFound("Contact", id);
     await this.settle();
-    ctx.loaders.clear();
+    ctx.dropLoaders();
     return updated;
   }
 
@@ -119,7 +119,7 @@ export class ContactService {
     const deleted = await this.deps.store.deleteContact(contact.id, this.deps.clock.now());
     if (!deleted) throw notFound("Contact", id);
     await this.settle();
-    ctx.loaders.clear();
+    ctx.dropLoaders();
     return id;
   }
 

@@ -120,14 +120,14 @@ export class ListService {
     }
     const updated = await this.deps.store.updateList(list.id, { name, customFields }, this.deps.clock.now());
     if (!updated) throw notFound("ContactList", id);
-    ctx.loaders.clear();
+    ctx.dropLoaders();
     return updated;
   }
 
   async delete(ctx: Context, id: string): Promise<string> {
     const list = await requireList(ctx, id);
     if (!(await this.deps.store.deleteList(list.id, this.deps.clock.now()))) throw notFound("ContactList", id);
-    ctx.loaders.clear();
+    ctx.dropLoaders();
     await this.deps.feed.refresh();
     return id;
   }

@@ -26,7 +26,7 @@ export class SegmentService {
   /** Waits (briefly) for the engine, then reads the segment as it now is. */
   private async settled(ctx: Context, id: string): Promise<SegmentRecord> {
     await this.deps.engine.drain(this.deps.settings.segmentSettleMs);
-    ctx.loaders.clear();
+    ctx.dropLoaders();
     const segment = await ctx.loaders.segment(id);
     if (!segment) throw notFound("Segment", id);
     return segment;
@@ -60,7 +60,7 @@ export class SegmentService {
   async delete(ctx: Context, id: string): Promise<string> {
     const segment = await this.require(ctx, id);
     if (!(await this.deps.store.deleteSegment(segment.id, this.deps.clock.now()))) throw notFound("Segment", id);
-    ctx.loaders.clear();
+    ctx.dropLoaders();
     await this.deps.feed.refresh();
     return id;
   }
