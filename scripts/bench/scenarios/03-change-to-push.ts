@@ -10,7 +10,7 @@ import { evalTime } from "../../../src/conditions";
 import { mix, rng } from "../data";
 import { ListModel, type Update } from "../support/model";
 import { measured } from "../support/profile";
-import { startChildServer } from "../support/server";
+import { type ChildServer, startChildServer } from "../support/server";
 import { fmt, percentile, sleep } from "../support/stats";
 import type { Scenario } from "../support/types";
 import { subscribeList } from "../support/ws";
@@ -103,9 +103,11 @@ export const changeToPush: Scenario = {
       for (const t of tracked.slice(0, warmCount)) await sendOne(t);
 
       const sequential = tracked.slice(warmCount, warmCount + sequentialCount);
-      await measured(ctx, "sequential updates", async () => {
-        for (const t of sequential) await sendOne(t);
-      });
+      const seqCpu = await cpuOf(server, () =>
+        measured(ctx, "sequential updates", async () => {
+          for (const t of sequential) await sendOne(t);
+        }),
+      );
       const seqLatencies = sequential.map((t) => t.firstAt! - t.sentAt);
 
       // Sustained: open loop at `rate`/s; a send is never held back by earlier responses. Should the
@@ -120,7 +122,7 @@ export const changeToPush: Scenario = {
       const responses: Promise<void>[] = [];
       const started = performance.now();
       let sendSeconds = 0;
-      await measured(ctx, "sustained 1000/s", async () => {
+      const susCpu = await cpuOf(server, () => measured(ctx, "sustained 1000/s", async () => {
         while (sent < sustained.length && stoppedAt === null) {
           const due = Math.min(sustained.length, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
           for (; sent < due; sent++) {
@@ -144,7 +146,7 @@ export const changeToPush: Scenario = {
         }
         sendSeconds = (performance.now() - started) / 1000;
         await Promise.all(responses);
-      });
+      }));
       const answerSeconds = (performance.now() - started) / 1000;
       // Every expected transition must arrive; give stragglers up to 10 s.
       const sentUpdates = sustained.slice(0, sent);
@@ -163,6 +165,7 @@ export const changeToPush: Scenario = {
           { label: "one at a time: p99", value: p(seqLatencies, 99), unit: "ms", target: { op: "<=", value: 10 } },
           { label: `${fmt(rate)} updates/s for ${seconds} s: p99`, value: p(susLatencies, 99), unit: "ms", target: { op: "<=", value: 50 } },
           { label: "updateContact throughput under that load", value: sent / answerSeconds, unit: "updates/s" },
+          { label: "server event-loop CPU per update under that load", value: susCpu.eventLoop / sent, unit: "ms" },
           { label: `${fmt(rate)} updates/s: events lost`, value: lost, unit: "", target: { op: "==", value: 0 }, pass: lost === 0 && httpErrors === 0 },
         ],
         notes: [
@@ -170,6 +173,7 @@ export const changeToPush: Scenario = {
           `one at a time (${sequential.length} updates after ${warmCount} warm-up): p50 ${p(seqLatencies, 50).toFixed(2)} ms, p90 ${p(seqLatencies, 90).toFixed(2)} ms, p99 ${p(seqLatencies, 99).toFixed(2)} ms, max ${Math.max(...seqLatencies).toFixed(2)} ms`,
           `one at a time, by transitions per update: ${byTransitions(sequential, p)}`,
           `sustained: ${fmt(sent)} of ${fmt(sustained.length)} updates sent in ${sendSeconds.toFixed(1)} s${stoppedAt === null ? "" : ` (sending stopped at ${stoppedAt.toFixed(1)} s: more than ${fmt(backlogLimit)} updates unanswered)`}, all answered after ${answerSeconds.toFixed(1)} s (server throughput ${fmt(sent / answerSeconds)} updates/s); p50 ${p(susLatencies, 50).toFixed(1)} ms, p99 ${p(susLatencies, 99).toFixed(1)} ms, max ${Math.max(...susLatencies).toFixed(1)} ms; ${fmt(expectedTotal)} transitions expected, ${lost} lost, ${unexpected} unexpected, ${strays} stray events, ${httpErrors} HTTP/GraphQL errors, ${subscriber.errors.length} subscription errors`,
+          `server CPU per update, event-loop thread / all threads: one at a time ${(seqCpu.eventLoop / sequential.length).toFixed(3)} / ${(seqCpu.process / sequential.length).toFixed(3)} ms; sustained ${(susCpu.eventLoop / sent).toFixed(3)} / ${(susCpu.process / sent).toFixed(3)} ms, the event loop busy ${((100 * susCpu.eventLoop) / susCpu.wallMs).toFixed(0)} % of the ${(susCpu.wallMs / 1000).toFixed(1)} s`,
           `server VmRSS after the sustained load: ${rssAfter.toFixed(1)} MiB`,
         ],
       };
@@ -179,6 +183,16 @@ export const changeToPush: Scenario = {
     }
   },
 };
+
+/** The server's CPU time (ms) over what `fn` waits for, and the wall time it took. */
+async function cpuOf(server: ChildServer, fn: () => Promise<unknown>): Promise<{ eventLoop: number; process: number; wallMs: number }> {
+  const before = server.cpuMs();
+  const started = performance.now();
+  await fn();
+  const wallMs = performance.now() - started;
+  const after = server.cpuMs();
+  return { eventLoop: after.eventLoop - before.eventLoop, process: after.process - before.process, wallMs };
+}
 
 /** Latency percentiles of the updates grouped by how many transitions each caused. */
 function byTransitions(updates: readonly Tracked[], p: (values: number[], q: number) => number): string {

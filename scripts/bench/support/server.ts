@@ -37,6 +37,8 @@ export interface ChildServer {
   rssKiB(): number;
   /** Peak resident set size, in KiB (VmHWM). */
   peakKiB(): number;
+  /** CPU time run so far, in ms: by the event-loop thread, and by all the process's threads. */
+  cpuMs(): { eventLoop: number; process: number };
   logTail(): string[];
   stop(): Promise<void>;
 }
@@ -54,6 +56,22 @@ export function procStatusKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
   if (!match) throw new Error(`no ${field} for process ${pid}`);
   return Number(match[1]);
 }
+
+/**
+ * CPU time of a process, in ms: its main (event-loop) thread's from the scheduler's
+ * nanosecond count, the whole process's (every thread, live or exited) from its tick counts.
+ */
+export function procCpuMs(pid: number): { eventLoop: number; process: number } {
+  const eventLoop = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { eventLoop, process: (ticks * 1000) / CLOCK_TICKS_PER_SECOND };
+}
+
+/** USER_HZ, the unit of /proc/<pid>/stat's times: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 export async function startChildServer(ctx: BenchContext, name: string, dbPath: string, env: Record<string, string> = {}): Promise<ChildServer> {
   const args = ["-r", "@swc-node/register", "src/main.ts"];
@@ -102,6 +120,7 @@ export async function startChildServer(ctx: BenchContext, name: string, dbPath: 
     startupMs,
     rssKiB: () => procStatusKiB(pid, "VmRSS"),
     peakKiB: () => procStatusKiB(pid, "VmHWM"),
+    cpuMs: () => procCpuMs(pid),
     logTail,
     async stop() {
       gql.close();
