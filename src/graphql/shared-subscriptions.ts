@@ -85,13 +85,16 @@ export interface ResultCacheOptions {
  * Recent results by (document, operation, workspace, payload variables, event). A result is
  * needed while the subscribers of its event are being served, which happens within one wake-up
  * of their streams, so results are kept in two generations that turn over every `windowMs`:
- * each lives between one and two windows. A subscriber that asks later (one replaying the log,
- * one whose socket held it back) executes the event again. A fixed number of results would, under
- * load, hold tens of megabytes for events long delivered.
+ * each lives between one and two windows. A result is dropped sooner once as many subscribers
+ * have taken it as shared its key when it was made, and one no other subscriber shares is not
+ * kept at all, so that under a steady stream of events they die young instead of being copied
+ * by every young-generation collection. A subscriber that asks later (one that joined since, one
+ * replaying the log, one whose socket held it back) executes the event again. A fixed number of
+ * results would, under load, hold tens of megabytes for events long delivered.
  */
 export class ResultCache {
-  private current = new Map<string, Promise<ExecutionResult>>();
-  private previous = new Map<string, Promise<ExecutionResult>>();
+  private current = new Map<string, CachedResult>();
+  private previous = new Map<string, CachedResult>();
   private turnedAt: number;
   private readonly windowMs: number;
   private readonly limit: number;
@@ -104,7 +107,8 @@ export class ResultCache {
     this.turnedAt = this.now();
   }
 
-  get(key: string, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
+  /** The result for `key`, run once for the `sharers` subscribers that may ask for it. */
+  get(key: string, sharers: number, run: () => Promise<ExecutionResult>): Promise<ExecutionResult> {
     const now = this.now();
     if (now - this.turnedAt >= this.windowMs || this.current.size >= this.limit) {
       // Two windows idle: nothing kept is still wanted.
@@ -112,12 +116,16 @@ export class ResultCache {
       this.current = new Map();
       this.turnedAt = now;
     }
-    let result = this.current.get(key) ?? this.previous.get(key);
-    if (!result) {
-      result = run();
-      this.current.set(key, result);
+    let entry = this.current.get(key) ?? this.previous.get(key);
+    if (!entry) {
+      entry = { result: run(), untaken: sharers };
+      this.current.set(key, entry);
     }
-    return result;
+    if (--entry.untaken <= 0) {
+      this.current.delete(key);
+      this.previous.delete(key);
+    }
+    return entry.result;
   }
 
   /** Results held (for tests). */
@@ -126,8 +134,15 @@ export class ResultCache {
   }
 }
 
-export function sharedSubscribe(): (args: ExecutionArgs) => Promise<AsyncIterable<ExecutionResult> | ExecutionResult> {
-  const cache = new ResultCache();
+interface CachedResult {
+  result: Promise<ExecutionResult>;
+  /** How many of the subscribers that shared its key when it was made have not taken it yet. */
+  untaken: number;
+}
+
+export function sharedSubscribe(cache = new ResultCache()): (args: ExecutionArgs) => Promise<AsyncIterable<ExecutionResult> | ExecutionResult> {
+  /** Live subscriptions per result key prefix. */
+  const sharers = new Map<string, number>();
   return async (args) => {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
@@ -138,19 +153,38 @@ export function sharedSubscribe(): (args: ExecutionArgs) => Promise<AsyncIterabl
     const variables = names.map((name) => args.variableValues?.[name]);
     const workspace = (args.contextValue as Context).workspaceId;
     const prefix = `${documentId}|${args.operationName ?? ""}|${workspace}|${JSON.stringify(variables)}|`;
-    const resultOf = (event: { seq: number }) => cache.get(prefix + event.seq, async () => execute({ ...args, rootValue: event }) as ExecutionResult);
+    sharers.set(prefix, (sharers.get(prefix) ?? 0) + 1);
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      const left = sharers.get(prefix)! - 1;
+      if (left === 0) sharers.delete(prefix);
+      else sharers.set(prefix, left);
+    };
+    const resultOf = (event: { seq: number }) =>
+      cache.get(prefix + event.seq, sharers.get(prefix) ?? 1, async () => execute({ ...args, rootValue: event }) as ExecutionResult);
     return {
       [Symbol.asyncIterator]() {
         return this;
       },
       async next() {
-        const step = await iterator.next();
+        let step: IteratorResult<{ seq: number }>;
+        try {
+          step = await iterator.next();
+        } catch (error) {
+          end();
+          throw error;
+        }
+        if (step.done) end();
         return step.done ? step : { value: await resultOf(step.value), done: false };
       },
       async return() {
+        end();
         return (await iterator.return?.()) ?? { value: undefined, done: true };
       },
       async throw(error: unknown) {
+        end();
         if (iterator.throw) return iterator.throw(error);
         throw error;
       },

@@ -10,8 +10,9 @@ describe("ResultCache", () => {
     let t = 0;
     let runs = 0;
     const cache = new ResultCache({ windowMs: 1_000, limit: 3, now: () => t });
-    const get = (key: string) =>
-      cache.get(key, async () => {
+    // Many sharers: these tests are about time and size, not about every sharer having taken a result.
+    const get = (key: string, sharers = 1_000) =>
+      cache.get(key, sharers, async () => {
         runs++;
         return { data: { key } };
       });
@@ -52,6 +53,26 @@ describe("ResultCache", () => {
     c.at(2_500);
     c.get("c");
     expect(c.cache.size).toBe(1);
+  });
+
+  it("drops a result once every subscriber that shared its key has taken it", () => {
+    const c = counting();
+    const first = c.get("a", 3);
+    expect(c.get("a", 3)).toBe(first);
+    expect(c.cache.size).toBe(1);
+    expect(c.get("a", 3)).toBe(first);
+    expect(c.cache.size).toBe(0);
+    expect(c.runs()).toBe(1);
+    expect(c.get("a", 3)).not.toBe(first); // a later subscriber runs it again
+    expect(c.runs()).toBe(2);
+  });
+
+  it("keeps nothing for a subscriber no other one shares a key with", () => {
+    const c = counting();
+    c.get("a", 1);
+    expect(c.cache.size).toBe(0);
+    c.get("a", 1);
+    expect(c.runs()).toBe(2);
   });
 
   it("turns over early when a window is full, holding at most two windows' limit", () => {
@@ -104,7 +125,8 @@ describe("sharedSubscribe", () => {
   it("executes an event once for all subscribers of one document and workspace, apart for another workspace or payload variable", async () => {
     const events = [{ seq: 1 }, { seq: 2 }];
     const { schema, resolved } = schemaWith(events);
-    const subscribe = sharedSubscribe();
+    const cache = new ResultCache();
+    const subscribe = sharedSubscribe(cache);
     const document = parse(`subscription($p: String) { changed { seq label(prefix: $p) } }`);
     const start = (workspaceId: string, p: string) => subscribe({ schema, document, contextValue: { workspaceId }, variableValues: { p } });
     const streams = await Promise.all([start("w1", "#"), start("w1", "#"), start("w1", "#"), start("w2", "#"), start("w1", "n")]);
@@ -117,5 +139,29 @@ describe("sharedSubscribe", () => {
     expect(results[4]).toEqual([{ data: { changed: { seq: 1, label: "n1" } } }, { data: { changed: { seq: 2, label: "n2" } } }]);
     // Three executions per event: the three same subscribers together, the other workspace, the other prefix.
     expect(resolved()).toBe(3 * events.length);
+    // Each shared result was dropped when the last of its three subscribers took it; the others were never kept.
+    expect(cache.size).toBe(0);
+  });
+
+  it("counts only live subscribers as sharers: a result is kept while a live one has not taken it", async () => {
+    const events = [{ seq: 1 }, { seq: 2 }];
+    const { schema, resolved } = schemaWith(events);
+    const cache = new ResultCache();
+    const subscribe = sharedSubscribe(cache);
+    const document = parse(`subscription { changed { seq } }`);
+    const start = () => subscribe({ schema, document, contextValue: { workspaceId: "w1" } }) as Promise<AsyncIterableIterator<ExecutionResult>>;
+
+    // One subscriber ends before the others start: it is no longer a sharer.
+    const gone = await start();
+    await gone.return!();
+    const [a, b] = await Promise.all([start(), start()]);
+    await a.next();
+    expect(cache.size).toBe(1); // seq 1, waiting for b
+    await b.next();
+    expect(cache.size).toBe(0);
+    expect(resolved()).toBe(1);
+    await Promise.all([collect(a), collect(b)]);
+    expect(resolved()).toBe(events.length);
+    expect(cache.size).toBe(0);
   });
 });
