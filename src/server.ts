@@ -17,6 +17,7 @@ import { DomainError, ErrorCode } from "./common/errors";
 import { isLoopback } from "./config";
 import { type Context, createContext } from "./graphql/context";
 import { formatGraphQLError, toGraphQLError } from "./graphql/errors";
+import { serveFairly } from "./fair-admission";
 import { attachWebSocketServer } from "./graphql/ws-server";
 import { buildAppSchema } from "./schema";
 import { Authenticator, type Principal } from "./security/api-keys";
@@ -59,7 +60,8 @@ export async function startServer(app: App, listen: { port: number; host: string
   const rateLimiter = new OperationRateLimiter(config.limits.ratePerSecond);
   const expressApp = express();
   expressApp.disable("x-powered-by");
-  const httpServer = http.createServer(expressApp);
+  const httpServer = http.createServer();
+  serveFairly(httpServer, expressApp);
   let ready = true;
 
   const ws = attachWebSocketServer({ httpServer, schema, services, config, logger, authenticator, rateLimiter, limits });
