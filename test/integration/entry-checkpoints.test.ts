@@ -32,7 +32,7 @@ describe("the service's WAL checkpoints", () => {
     }
     expect(walStats(dbPath).restarts - before).toBeGreaterThanOrEqual(3);
     // The worker's failure would be an error line ("WAL checkpoint worker failed …"); none is logged.
-    expect(server.logs.filter((line) => line.startsWith('{"level":50') || line.startsWith('{"level":60'))).toEqual([]);
+    expect(server.errorLines()).toEqual([]);
     await server.kill("SIGTERM");
   });
 });

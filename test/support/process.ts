@@ -15,6 +15,8 @@ export interface ServerProcess {
   client: GraphQLTestClient;
   /** Lines the process logged. */
   logs: string[];
+  /** The logged lines at level error or fatal (pino's 50 and 60). */
+  errorLines(): string[];
   exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -52,6 +54,7 @@ export function spawnServer(env: Record<string, string>): Promise<ServerProcess>
             wsUrl: url.replace("http://", "ws://"),
             client: new GraphQLTestClient(url),
             logs,
+            errorLines: () => logs.filter((line) => line.startsWith('{"level":50') || line.startsWith('{"level":60')),
             exited,
             kill: (signal = "SIGKILL") => {
               child.kill(signal);
