@@ -75,6 +75,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       if (stopped) return;
       stopped = true;
       await engine.stop();
+      feed.close();
       await store.close();
     },
   };

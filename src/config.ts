@@ -34,6 +34,8 @@ export interface Config {
   };
   /** Time between turning unready on SIGTERM and draining (for load balancers to notice). */
   shutdownDelayMs: number;
+  /** How long a stop waits for requests in flight before closing their connections. */
+  shutdownTimeoutMs: number;
 }
 
 /** Whether a bind address only accepts connections from this machine. */
@@ -131,6 +133,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxSubscriptionsPerConnection: integer("MAX_SUBSCRIPTIONS_PER_CONNECTION", 50, 1, 10_000),
     },
     shutdownDelayMs: duration("SHUTDOWN_DELAY", "0", true),
+    shutdownTimeoutMs: duration("SHUTDOWN_TIMEOUT", "10s"),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -48,18 +48,31 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const running = server;
+  // Bounds the whole stop: whatever it waits for, the process ends and the lease is free.
+  const stopBudgetMs = config.shutdownDelayMs + config.shutdownTimeoutMs + 10_000;
+  const forceExit = async (reason: string) => {
+    logger.error({ reason }, "stopping: forced exit");
+    await app.engine.releaseLease().catch((error) => logger.error({ err: error }, "releasing the engine lease failed"));
+    process.exit(1);
+  };
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      await forceExit(`a second ${signal}`);
+      return;
+    }
     stopping = true;
     logger.info({ signal }, "stopping: finishing in-flight requests");
+    // Referenced on purpose: a stop stuck on something else must not end as a quiet exit 0.
+    setTimeout(() => void forceExit(`the stop took longer than ${stopBudgetMs} ms`), stopBudgetMs);
     try {
-      await running.close();
+      const { requestsFinished } = await running.close();
       await app.stop();
-      logger.info("stopped cleanly");
+      if (requestsFinished) logger.info("stopped cleanly");
+      else logger.warn("stopped; requests still running after SHUTDOWN_TIMEOUT were cut off");
       process.exit(0);
     } catch (error) {
       logger.error({ err: error }, "unclean stop");
-      process.exit(1);
+      await forceExit("the stop failed");
     }
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));

@@ -4,10 +4,10 @@
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from "@apollo/server/plugin/landingPage/default";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type NextFunction, type Request, type Response } from "express";
@@ -16,6 +16,7 @@ import type { App } from "./app";
 import { DomainError, ErrorCode } from "./common/errors";
 import { isLoopback } from "./config";
 import { serveFairly } from "./fair-admission";
+import { RequestDrain } from "./request-drain";
 import { type Context, createContext } from "./graphql/context";
 import { formatGraphQLError, toGraphQLError } from "./graphql/errors";
 import { attachWebSocketServer } from "./graphql/ws-server";
@@ -23,17 +24,34 @@ import { buildAppSchema } from "./schema";
 import { Authenticator, type Principal } from "./security/api-keys";
 import { checkCost, type OperationLimits, validationRules } from "./security/operation-limits";
 import { OperationRateLimiter } from "./security/rate-limit";
+import type { Services } from "./services";
 
 export interface RunningServer {
   url: string;
   wsUrl: string;
   port: number;
   httpServer: http.Server;
-  /** Turns unready, stops accepting, lets in-flight requests finish, closes sockets (1001). */
-  close(): Promise<void>;
+  /**
+   * Stops serving, in order: turns unready (and waits SHUTDOWN_DELAY), stops accepting, lets the
+   * requests in flight finish (their connections are closed after SHUTDOWN_TIMEOUT), stops the
+   * engine (its step committed, its lease released), lets subscribers receive the events already
+   * committed, and closes WebSockets with 1001. Resolves with whether every request finished in
+   * time. Calling it again returns the same stop.
+   */
+  close(): Promise<{ requestsFinished: boolean }>;
 }
 
 export class StartupRefused extends Error {}
+
+/**
+ * Waits, until `deadline`, for every subscription stream to have taken the events the feed
+ * holds (each waits for more once it has), then for one more turn, in which their last
+ * messages are written.
+ */
+async function subscribersCaughtUp(services: Services, deadline: number): Promise<void> {
+  while (services.feed.waiting < services.events.activeStreams && Date.now() < deadline) await sleep(2);
+  await new Promise((resolve) => setImmediate(resolve));
+}
 
 function jsonError(res: Response, status: number, code: string, message: string, extensions: Record<string, unknown> = {}): void {
   res.status(status).json({ errors: [{ message, extensions: { ...extensions, code } }] });
@@ -61,6 +79,7 @@ export async function startServer(app: App, listen: { port: number; host: string
   const expressApp = express();
   expressApp.disable("x-powered-by");
   const httpServer = http.createServer();
+  const drain = new RequestDrain(httpServer);
   serveFairly(httpServer, expressApp);
   let ready = true;
 
@@ -125,19 +144,12 @@ export async function startServer(app: App, listen: { port: number; host: string
     validationRules: validationRules(limits),
     formatError: (formatted: GraphQLFormattedError, error: unknown) =>
       formatGraphQLError(formatted, error, { production: config.production, hideSuggestions: !config.introspection }),
+    // The service stops on SIGTERM / SIGINT itself (main.ts), in its own order. Apollo's handler
+    // would call stop() beside it, and a second stop() waiting for the first never returns.
+    stopOnTerminationSignals: false,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
       // No HTTP caching of GraphQL responses here; without it Apollo skips a hook per resolved field.
       ApolloServerPluginCacheControlDisabled(),
-      {
-        async serverWillStart() {
-          return {
-            async drainServer() {
-              await ws.dispose();
-            },
-          };
-        },
-      },
       operationLimits,
       requestLog,
       config.production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
@@ -216,15 +228,25 @@ export async function startServer(app: App, listen: { port: number; host: string
   });
   const address = httpServer.address() as AddressInfo;
   const hostForUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const closed = new Promise<void>((resolve) => httpServer.once("close", resolve));
+  let closing: Promise<{ requestsFinished: boolean }> | null = null;
+  const close = async () => {
+    ready = false;
+    if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+    const requestsFinished = await drain.close(config.shutdownTimeoutMs);
+    if (!requestsFinished) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, "stopping: requests still running after SHUTDOWN_TIMEOUT were cut off");
+    await app.engine.stop();
+    await subscribersCaughtUp(services, Date.now() + 1_000);
+    await ws.dispose();
+    await apollo.stop();
+    await closed;
+    return { requestsFinished };
+  };
   return {
     url: `http://${hostForUrl}:${address.port}/graphql`,
     wsUrl: `ws://${hostForUrl}:${address.port}/graphql`,
     port: address.port,
     httpServer,
-    async close() {
-      ready = false;
-      if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
-      await apollo.stop();
-    },
+    close: () => (closing ??= close()),
   };
 }

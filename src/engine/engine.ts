@@ -54,6 +54,7 @@ export class MembershipEngine {
   readonly holder = `${process.pid}-${randomUUID()}`;
   private leader = false;
   private stopped = false;
+  private stopping: Promise<void> | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
   private wakeTimer: NodeJS.Timeout | null = null;
   private scheduled = false;
@@ -123,13 +124,18 @@ export class MembershipEngine {
     }
   }
 
-  /** Notices commits made by other processes: new feed entries to apply, new events to publish. */
+  /**
+   * Notices commits made by other processes: new feed entries to apply, new events to publish,
+   * and a lease handed over by a holder that stopped (taken at once rather than at the next
+   * renewal).
+   */
   private async poll(): Promise<void> {
     const token = await this.store.changeToken();
     if (token === this.lastToken) return;
     this.lastToken = token;
     await this.feed.refresh();
     if (this.leader) this.kick();
+    else if (this.options.participate) await this.renewLease();
   }
 
   /** Asks for a drain soon; used after local writes. */
@@ -257,14 +263,26 @@ export class MembershipEngine {
     };
   }
 
-  /** Finishes the step under way, stops, and hands the lease over at once. */
-  async stop(): Promise<void> {
+  /** Gives the lease up now, whatever is under way (a forced exit); the holder stops leading. */
+  async releaseLease(): Promise<void> {
     this.stopped = true;
-    for (const timer of this.timers) clearInterval(timer);
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    await this.queue;
-    if (this.leader) await this.store.releaseLease(ENGINE_LEASE, this.holder);
     this.leader = false;
-    this.feed.close();
+    await this.store.releaseLease(ENGINE_LEASE, this.holder);
+  }
+
+  /**
+   * Finishes the step under way (its events published to the feed), stops, and hands the lease
+   * over at once. The feed stays open for the subscribers still being served; the app closes it.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopped = true;
+      for (const timer of this.timers) clearInterval(timer);
+      if (this.wakeTimer) clearTimeout(this.wakeTimer);
+      await this.queue;
+      if (this.leader) await this.store.releaseLease(ENGINE_LEASE, this.holder);
+      this.leader = false;
+    })();
+    return this.stopping;
   }
 }

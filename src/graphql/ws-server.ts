@@ -44,7 +44,15 @@ export interface WebSocketDeps {
   limits: OperationLimits;
 }
 
-export function attachWebSocketServer(deps: WebSocketDeps): { dispose(): Promise<void> } {
+export interface WebSocketServerHandle {
+  /**
+   * Closes every connection with 1001 (Going away) and stops the server; a client that has not
+   * answered its close frame after `graceMs` is disconnected.
+   */
+  dispose(graceMs?: number): Promise<void>;
+}
+
+export function attachWebSocketServer(deps: WebSocketDeps): WebSocketServerHandle {
   const { httpServer, schema, services, config, logger, authenticator, rateLimiter, limits } = deps;
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.maxBodyBytes });
   const rules = [...specifiedRules, ...validationRules(limits)];
@@ -174,9 +182,16 @@ export function attachWebSocketServer(deps: WebSocketDeps): { dispose(): Promise
   watcher.unref();
 
   return {
-    async dispose() {
+    async dispose(graceMs = 2_000) {
       clearInterval(watcher);
-      await server.dispose();
+      const cut = setTimeout(() => {
+        for (const socket of wsServer.clients) socket.terminate();
+      }, graceMs);
+      try {
+        await server.dispose();
+      } finally {
+        clearTimeout(cut);
+      }
     },
   };
 }

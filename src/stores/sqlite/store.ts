@@ -385,12 +385,15 @@ export class SqliteStore implements Store {
   // Engine
 
   async acquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
+    const heldByAnother = () => {
+      const lease = this.q.get("SELECT holder, expires_at FROM leases WHERE name = ?").get(name) as { holder: string; expires_at: number } | undefined;
+      return lease !== undefined && lease.holder !== holder && lease.expires_at > now;
+    };
+    // A standby asks often: a lease plainly held elsewhere is refused without taking the write lock.
+    if (heldByAnother()) return false;
     return this.db
       .transaction(() => {
-        const lease = this.q.get("SELECT holder, expires_at FROM leases WHERE name = ?").get(name) as
-          | { holder: string; expires_at: number }
-          | undefined;
-        if (lease && lease.holder !== holder && lease.expires_at > now) return false;
+        if (heldByAnother()) return false;
         this.q
           .get("INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at")
           .run(name, holder, now + ttlMs);
