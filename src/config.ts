@@ -22,6 +22,8 @@ export interface Config {
   /** Largest request body, in bytes. */
   maxBodyBytes: number;
   introspection: boolean;
+  /** Whether GET /metrics serves Prometheus metrics. */
+  metrics: boolean;
   limits: {
     maxTokens: number;
     maxDepth: number;
@@ -122,6 +124,7 @@ export function loadConfig(env: Env = process.env): Config {
     engineBuildChunk: integer("ENGINE_BUILD_CHUNK", 100_000, 100, 10_000_000),
     maxBodyBytes: bytes("MAX_BODY_SIZE", 8 * 1_048_576),
     introspection: bool("GRAPHQL_INTROSPECTION", !production),
+    metrics: bool("METRICS", true),
     limits: {
       maxTokens: integer("MAX_QUERY_TOKENS", 10_000, 100, 1_000_000),
       maxDepth: integer("MAX_QUERY_DEPTH", 12, 2, 100),

@@ -16,6 +16,7 @@ import type { App } from "./app";
 import { DomainError, ErrorCode } from "./common/errors";
 import { isLoopback } from "./config";
 import { serveFairly } from "./fair-admission";
+import { createMetrics } from "./metrics";
 import { RequestDrain } from "./request-drain";
 import { type Context, createContext } from "./graphql/context";
 import { formatGraphQLError, toGraphQLError } from "./graphql/errors";
@@ -171,6 +172,20 @@ export async function startServer(app: App, listen: { port: number; host: string
       res.status(503).json({ status: "store unreachable" });
     }
   });
+
+  if (config.metrics) {
+    // Made at the first scrape: its event-loop monitor runs from then on.
+    let metrics: ReturnType<typeof createMetrics> | undefined;
+    expressApp.get("/metrics", async (_req, res, next) => {
+      try {
+        metrics ??= createMetrics(app);
+        res.setHeader("content-type", metrics.contentType);
+        res.end(await metrics.metrics());
+      } catch (error) {
+        next(error);
+      }
+    });
+  }
 
   // Every request gets its id first, so even a failure before GraphQL runs can be traced in the log.
   const assignRequestId = (req: Request, res: Response, next: NextFunction) => {

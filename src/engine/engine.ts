@@ -24,9 +24,10 @@ export interface EngineOptions {
   maxSleepMs?: number;
   /** How long events are kept. */
   retentionMs?: number;
-  /** How long consumed change-feed entries are kept. */
-  changeRetentionMs?: number;
+  /** How often the leader runs housekeeping (retention). */
   pruneIntervalMs?: number;
+  /** Longest a slice of housekeeping holds the event loop (each slice is one transaction). */
+  housekeepingSliceMs?: number;
   /** Whether this process may hold the lease at all (a writer-only process passes false). */
   participate?: boolean;
 }
@@ -61,7 +62,7 @@ export class MembershipEngine {
   private pendingStep: Promise<EngineStepResult> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private lastToken = "";
-  private lastPrune = 0;
+  private housekeeping: Promise<void> | null = null;
   private nextFlip: number | null = null;
   private readonly options: Required<EngineOptions>;
 
@@ -79,8 +80,8 @@ export class MembershipEngine {
       pollIntervalMs: 50,
       maxSleepMs: 60_000,
       retentionMs: 7 * 24 * 3_600_000,
-      changeRetentionMs: 3_600_000,
       pruneIntervalMs: 60_000,
+      housekeepingSliceMs: 2,
       participate: true,
       ...options,
     };
@@ -98,6 +99,7 @@ export class MembershipEngine {
       this.every(Math.max(50, Math.floor(this.options.leaseTtlMs / 3)), () => this.renewLease());
     }
     this.every(this.options.pollIntervalMs, () => this.poll());
+    this.every(this.options.pruneIntervalMs, () => (this.leader ? this.housekeep() : Promise.resolve()));
     if (this.leader) this.kick();
   }
 
@@ -229,12 +231,35 @@ export class MembershipEngine {
       buildChunk: this.options.buildChunk,
     });
     if (result.events.length > 0) await this.feed.publish(result.events, result.previousEvent);
-    if (result.leader && now - this.lastPrune >= this.options.pruneIntervalMs) {
-      this.lastPrune = now;
-      const pruned = await this.store.prune(now - this.options.retentionMs, now - this.options.changeRetentionMs);
-      if (pruned.events > 0 || pruned.changes > 0) this.log.info(pruned, "pruned the event log and change feed");
-    }
     return result;
+  }
+
+  /**
+   * Applies retention: removes events older than EVENT_RETENTION (and change-feed entries the
+   * engine has applied that an older version kept), in slices of a few milliseconds, one per
+   * turn of the event loop, so requests are served in between whatever the tables' sizes.
+   * Runs once at a time; the leader runs it every pruneIntervalMs.
+   */
+  housekeep(): Promise<void> {
+    this.housekeeping ??= (async () => {
+      const before = this.clock.now() - this.options.retentionMs;
+      const total = { events: 0, changes: 0, slices: 0 };
+      try {
+        for (;;) {
+          if (this.stopped || !this.leader) break;
+          const slice = await this.store.prune(before, this.options.housekeepingSliceMs);
+          total.events += slice.events;
+          total.changes += slice.changes;
+          total.slices++;
+          if (!slice.more) break;
+          await nextTurn();
+        }
+      } finally {
+        this.housekeeping = null;
+      }
+      if (total.events > 0 || total.changes > 0) this.log.info(total, "housekeeping: pruned the event log and change feed");
+    })();
+    return this.housekeeping;
   }
 
   private scheduleWake(at: number | null): void {

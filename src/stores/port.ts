@@ -139,6 +139,12 @@ export interface EngineStatus {
   latestEvent: number;
 }
 
+export interface PruneSlice {
+  events: number;
+  changes: number;
+  more: boolean;
+}
+
 export interface VerifyReport {
   segments: number;
   contactsChecked: number;
@@ -208,8 +214,11 @@ export interface Store {
   eventsAfter(seq: number, filter: EventFilter, limit: number): Promise<MembershipEvent[]>;
   /** Events up to this sequence number have been removed by retention. */
   prunedThrough(): Promise<number>;
-  /** Removes events that occurred before `before` and consumed feed entries older than `changesBefore`. */
-  prune(before: number, changesBefore: number): Promise<{ events: number; changes: number }>;
+  /**
+   * One slice of retention, of about `budgetMs`: removes events that occurred before `before`,
+   * and change-feed entries the engine has applied, oldest first. `more` when some remain.
+   */
+  prune(before: number, budgetMs: number): Promise<PruneSlice>;
 
   /** Re-evaluates every segment from scratch and compares with stored membership and counts. */
   verify(): Promise<VerifyReport>;

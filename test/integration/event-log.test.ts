@@ -52,7 +52,7 @@ describe("the event log and resumable subscriptions", () => {
   // On MongoDB retention is a TTL index, which the server applies about once a minute: not testable here.
   (onMongo ? it.skip : it)("a cursor older than the retained log is refused with CURSOR_EXPIRED; a recent one still resumes", async () => {
     const clock = new ManualClock(Date.parse("2026-05-01T10:00:00.000Z"));
-    const { client, ws, app } = await startTestServer({ clock, env: { EVENT_RETENTION: "7d" }, engine: { pruneIntervalMs: 0 } });
+    const { client, ws, app } = await startTestServer({ clock, env: { EVENT_RETENTION: "7d" } });
     const { list } = await listWithSegment(client);
     const reference = ws().subscribe(MembershipChangedDocument, { listId: list.id });
     await streamsOpen(app, 1);
@@ -64,6 +64,7 @@ describe("the event log and resumable subscriptions", () => {
     // Eight days after the first events: they fall out of the 7-day retention.
     clock.set(Date.parse("2026-05-09T10:00:00.001Z"));
     await app.engine.drain();
+    await app.engine.housekeep();
 
     const expired = ws().subscribe(MembershipChangedDocument, { listId: list.id, after: events[0]!.segmentMembershipChanged.cursor });
     await expired.done();

@@ -23,6 +23,7 @@ import type {
   MembershipEvent,
   NewContact,
   Page,
+  PruneSlice,
   SegmentRecord,
   SegmentType,
   Store,
@@ -481,11 +482,11 @@ export class MongoStore implements Store {
     return lastRemoved > 0 ? lastRemoved * ROW_SPAN + ROW_SPAN - 1 : 0;
   }
 
-  async prune(): Promise<{ events: number; changes: number }> {
+  async prune(): Promise<PruneSlice> {
     // Events expire through the TTL index; applied condition commands are removed here.
     const state = await this.engine.state();
     const { deletedCount } = await this.c.commands.deleteMany({ _id: { $lte: state.commandSeq } as never });
-    return { events: 0, changes: deletedCount };
+    return { events: 0, changes: deletedCount, more: false };
   }
 
   async verify(): Promise<VerifyReport> {

@@ -172,6 +172,8 @@ export class SqliteEngine {
 
     const checkpoint = changes.length > 0 ? changes[changes.length - 1]!.seq : state.checkpoint;
     this.q.get("UPDATE engine_state SET checkpoint = ?, clock = ?, steps = steps + 1 WHERE id = 1").run(checkpoint, clock);
+    // Applied entries are needed by no one: they leave with the step that applied them.
+    if (changes.length > 0) this.q.get("DELETE FROM changes WHERE seq > ? AND seq <= ?").run(state.checkpoint, checkpoint);
     cache.steps = state.steps + 1;
     const { next } = this.q
       .get("SELECT min(next_wake_at) AS next FROM segments WHERE type = 'DYNAMIC' AND status = 'READY'")

@@ -16,6 +16,7 @@ import type {
   MembershipEvent,
   NewContact,
   Page,
+  PruneSlice,
   SegmentRecord,
   SegmentType,
   Store,
@@ -52,6 +53,9 @@ const INSERT_CONTACT = `INSERT INTO contacts (list_id, created_at, ${CONTACT_WRI
   VALUES (?, ?, ${CONTACT_WRITE_COLUMNS.map(() => "?").join(", ")})
   ON CONFLICT (list_id, email_n) DO NOTHING`;
 const INSERT_CHANGE = "INSERT INTO changes (kind, list_id, contact_id, segment_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)";
+
+/** Rows a housekeeping slice deletes per statement (a slice repeats it until its time is spent). */
+const PRUNE_ROWS = 256;
 
 /** Rows by id: one indexed lookup for a single id, `IN (json_each)` for a batch. */
 function rowsById<R>(q: StatementCache, table: string, ids: readonly string[], columns = "*"): R[] {
@@ -458,43 +462,53 @@ export class SqliteStore implements Store {
     return Number(this.q.pluck("SELECT value FROM meta WHERE key = 'pruned_through'").get());
   }
 
-  async prune(before: number, changesBefore: number): Promise<{ events: number; changes: number }> {
-    // Events are appended in time order, so the cut is found by binary search over seq.
-    const bounds = this.q.get("SELECT min(seq) AS low, max(seq) AS high FROM events").get() as { low: number | null; high: number | null };
-    let cut = 0;
-    if (bounds.low !== null && bounds.high !== null) {
-      const timeAt = this.q.pluck("SELECT occurred_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1");
-      let [low, high] = [bounds.low, bounds.high];
-      while (low <= high) {
-        const mid = Math.floor((low + high) / 2);
-        if ((timeAt.get(mid) as number) < before) {
-          cut = mid;
-          low = mid + 1;
-        } else {
-          high = mid - 1;
+  async prune(before: number, budgetMs: number): Promise<PruneSlice> {
+    const started = performance.now();
+    const spent = () => performance.now() - started >= budgetMs;
+    return this.db
+      .transaction(() => {
+        const slice: PruneSlice = { events: 0, changes: 0, more: false };
+        // The engine removes the entries it applies in the step that applies them; these are
+        // what a database written by an older version kept after applying them.
+        const checkpoint = this.q.pluck("SELECT checkpoint FROM engine_state WHERE id = 1").get() as number;
+        for (;;) {
+          const oldest = this.q.pluck("SELECT min(seq) FROM changes").get() as number | null;
+          if (oldest === null || oldest > checkpoint) break;
+          slice.changes += this.q.get("DELETE FROM changes WHERE seq <= ?").run(Math.min(checkpoint, oldest + PRUNE_ROWS - 1)).changes;
+          if (spent()) return { ...slice, more: true };
         }
-      }
-      if (cut > 0) cut = this.q.pluck("SELECT max(seq) FROM events WHERE seq <= ?").get(cut) as number;
-    }
-    let events = 0;
-    while (cut > 0) {
-      const removed = this.db
-        .transaction(() => {
-          const through = Math.min(cut, (this.q.pluck("SELECT min(seq) FROM events").get() as number) + 10_000);
+        const cut = this.eventsBefore(before);
+        for (;;) {
+          const oldest = this.q.pluck("SELECT min(seq) FROM events").get() as number | null;
+          if (oldest === null || oldest > cut) break;
+          const through = Math.min(cut, oldest + PRUNE_ROWS - 1);
           const last = this.q.get("SELECT seq, count FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT 1").get(through) as { seq: number; count: number };
-          const count = this.q.get("DELETE FROM events WHERE seq <= ?").run(through).changes;
+          slice.events += this.q.get("DELETE FROM events WHERE seq <= ?").run(through).changes;
           const position = last.seq * ROW_SPAN + last.count - 1;
           this.q.get("UPDATE meta SET value = ? WHERE key = 'pruned_through' AND CAST(value AS INTEGER) < ?").run(String(position), position);
-          return { count, done: through >= cut };
-        })
-        .immediate();
-      events += removed.count;
-      if (removed.done) break;
+          if (spent()) return { ...slice, more: through < cut };
+        }
+        return slice;
+      })
+      .immediate();
+  }
+
+  /** The newest event row that occurred before `before` (0: none). Events are appended in time order, so by binary search over seq. */
+  private eventsBefore(before: number): number {
+    const bounds = this.q.get("SELECT min(seq) AS low, max(seq) AS high FROM events").get() as { low: number | null; high: number | null };
+    if (bounds.low === null || bounds.high === null) return 0;
+    const timeAt = this.q.pluck("SELECT occurred_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1");
+    let [low, high, cut] = [bounds.low, bounds.high, 0];
+    while (low <= high) {
+      const mid = Math.floor((low + high) / 2);
+      if ((timeAt.get(mid) as number) < before) {
+        cut = mid;
+        low = mid + 1;
+      } else {
+        high = mid - 1;
+      }
     }
-    const changes = this.q
-      .get("DELETE FROM changes WHERE seq <= (SELECT checkpoint FROM engine_state WHERE id = 1) AND created_at < ?")
-      .run(changesBefore).changes;
-    return { events, changes };
+    return cut > 0 ? (this.q.pluck("SELECT max(seq) FROM events WHERE seq <= ?").get(cut) as number) : 0;
   }
 
   async verify(): Promise<VerifyReport> {
