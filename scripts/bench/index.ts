@@ -27,8 +27,9 @@ import { fanOut } from "./scenarios/06-fan-out";
 import { readsUnderLoad } from "./scenarios/07-reads-under-load";
 import { memory } from "./scenarios/08-memory";
 import { timeFlips } from "./scenarios/09-time-flips";
+import { housekeeping } from "./scenarios/10-housekeeping";
 
-const SCENARIOS: Scenario[] = [ingest, segmentBuild, changeToPush, matchingCost, incrementalVsRebuild, fanOut, readsUnderLoad, memory, timeFlips];
+const SCENARIOS: Scenario[] = [ingest, segmentBuild, changeToPush, matchingCost, incrementalVsRebuild, fanOut, readsUnderLoad, memory, timeFlips, housekeeping];
 
 /** The commit measured, and whether src/ had uncommitted changes (read-only git commands). */
 function revision(): string {

@@ -81,7 +81,7 @@ export class MembershipEngine {
       maxSleepMs: 60_000,
       retentionMs: 7 * 24 * 3_600_000,
       pruneIntervalMs: 60_000,
-      housekeepingSliceMs: 2,
+      housekeepingSliceMs: 1,
       participate: true,
       ...options,
     };

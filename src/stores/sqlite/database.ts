@@ -30,9 +30,6 @@ export interface OpenOptions {
 /** The automatic checkpoint threshold, in pages, when checkpoints run on the event loop. */
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
-/** The WAL file's size kept after a checkpoint resets it. */
-export const WAL_SIZE_LIMIT_BYTES = 64 * 1_048_576;
-
 /**
  * Opens (creating folders and schema as needed) a database in WAL mode, so readers never block
  * the writer and another process can share the file.
@@ -46,8 +43,6 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database.
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
   db.pragma("cache_size = -65536");
   db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-  // A burst (a large import) grows the WAL; once checkpointed, it is cut back to this size.
-  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   db.pragma("temp_store = MEMORY");
   migrate(db);
   return db;

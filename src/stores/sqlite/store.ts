@@ -463,6 +463,11 @@ export class SqliteStore implements Store {
   }
 
   async prune(before: number, budgetMs: number): Promise<PruneSlice> {
+    // Bulk deletes wait for a running checkpoint rather than stall on its fsync.
+    return this.checkpointer ? this.checkpointer.exclusive(() => this.pruneSlice(before, budgetMs)) : this.pruneSlice(before, budgetMs);
+  }
+
+  private pruneSlice(before: number, budgetMs: number): PruneSlice {
     const started = performance.now();
     const spent = () => performance.now() - started >= budgetMs;
     return this.db
@@ -495,10 +500,12 @@ export class SqliteStore implements Store {
 
   /** The newest event row that occurred before `before` (0: none). Events are appended in time order, so by binary search over seq. */
   private eventsBefore(before: number): number {
-    const bounds = this.q.get("SELECT min(seq) AS low, max(seq) AS high FROM events").get() as { low: number | null; high: number | null };
-    if (bounds.low === null || bounds.high === null) return 0;
+    // Two statements: SQLite answers a lone min() or max() from the index, but both together by a scan.
+    const first = this.q.pluck("SELECT min(seq) FROM events").get() as number | null;
+    const last = this.q.pluck("SELECT max(seq) FROM events").get() as number | null;
+    if (first === null || last === null) return 0;
     const timeAt = this.q.pluck("SELECT occurred_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1");
-    let [low, high, cut] = [bounds.low, bounds.high, 0];
+    let [low, high, cut] = [first, last, 0];
     while (low <= high) {
       const mid = Math.floor((low + high) / 2);
       if ((timeAt.get(mid) as number) < before) {

@@ -1,4 +1,5 @@
 /** WAL checkpoints on a worker thread, on a real SQLite file. */
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BackgroundCheckpointer } from "../../../src/stores/sqlite/checkpointer";
@@ -40,6 +41,28 @@ describe("BackgroundCheckpointer", () => {
     db.pragma("wal_autocheckpoint = 0");
     const pages = await write(db);
     expect(walStats(path).frames).toBeGreaterThanOrEqual(pages);
+    db.close();
+  });
+
+  it("runs no checkpoint while an exclusive write holds the lock, and checkpoints again once it is released", async () => {
+    const path = join(tempDir(), "exclusive.db");
+    const db = openDatabase(path);
+    const checkpointer = new BackgroundCheckpointer(db, path, { intervalMs: 5 });
+    const size = () => statSync(path).size;
+    await write(db);
+    await sleep(50);
+    const checkpointed = size();
+    const result = await checkpointer.exclusive(() => {
+      db.prepare("INSERT INTO blobs (data) VALUES (?)").run(Buffer.alloc(1024 * 1024, 7));
+      // Held for 300 ms, sixty of the worker's turns: the new pages stay in the WAL.
+      const until = Date.now() + 300;
+      while (Date.now() < until);
+      return size();
+    });
+    expect(result).toBe(checkpointed);
+    for (let i = 0; i < 100 && size() === checkpointed; i++) await sleep(10);
+    expect(size()).toBeGreaterThan(checkpointed + 1024 * 1024);
+    await checkpointer.stop();
     db.close();
   });
 
