@@ -1,5 +1,6 @@
 /**
  * npm run bench [-- --quick] [--only 1,3] [--json FILE] [--profile] [--keep]
+ * npm run bench -- --soak [minutes]   (the soak of soak.ts instead of the scenarios)
  *
  * Runs the benchmark scenarios (scripts/bench/scenarios/) against the embedded store and prints
  * one row per figure: scenario, figure, target, verdict. --quick runs a reduced version of each;
@@ -28,6 +29,7 @@ import { readsUnderLoad } from "./scenarios/07-reads-under-load";
 import { memory } from "./scenarios/08-memory";
 import { timeFlips } from "./scenarios/09-time-flips";
 import { housekeeping } from "./scenarios/10-housekeeping";
+import { runSoak } from "./soak";
 
 const SCENARIOS: Scenario[] = [ingest, segmentBuild, changeToPush, matchingCost, incrementalVsRebuild, fanOut, readsUnderLoad, memory, timeFlips, housekeeping];
 
@@ -100,6 +102,14 @@ async function runScenario(scenario: Scenario, ctx: BenchContext): Promise<Scena
 }
 
 async function main(): Promise<number> {
+  const soakAt = process.argv.indexOf("--soak");
+  if (soakAt >= 0) {
+    const given = process.argv[soakAt + 1];
+    const minutes = given !== undefined && /^\d+$/.test(given) ? Number(given) : 10;
+    const log = (message: string) => console.log(message);
+    log(`segments soak — ${minutes} min; machine: ${JSON.stringify(machine())}`);
+    return runSoak({ quick: false, fixtures: new Fixtures(false, TMP_DIR, log), profiling: null, log }, minutes);
+  }
   const { values } = parseArgs({
     options: {
       quick: { type: "boolean", default: false },
@@ -111,7 +121,7 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    console.log("usage: npm run bench -- [--quick] [--only 1,3,...] [--json FILE] [--profile] [--keep]");
+    console.log("usage: npm run bench -- [--quick] [--only 1,3,...] [--json FILE] [--profile] [--keep]\n       npm run bench -- --soak [minutes]");
     return 0;
   }
   const chosen = values.only ? values.only.split(",").map((x) => Number(x.trim())) : SCENARIOS.map((s) => s.id);

@@ -40,7 +40,8 @@ export interface ChildServer {
   /** CPU time run so far, in ms: by the event-loop thread, and by all the process's threads. */
   cpuMs(): { eventLoop: number; process: number };
   logTail(): string[];
-  stop(): Promise<void>;
+  /** SIGTERM, then waits for the exit; says whether the service logged "stopped cleanly" and exited 0. */
+  stop(): Promise<{ stoppedCleanly: boolean }>;
 }
 
 const children = new Set<ChildProcess>();
@@ -124,7 +125,7 @@ export async function startChildServer(ctx: BenchContext, name: string, dbPath: 
     logTail,
     async stop() {
       gql.close();
-      if (exitCode !== undefined) return;
+      if (exitCode !== undefined) return { stoppedCleanly: false };
       // SIGTERM: the service stops cleanly (and --cpu-prof writes its profile on that exit).
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
@@ -132,11 +133,11 @@ export async function startChildServer(ctx: BenchContext, name: string, dbPath: 
       clearTimeout(timer);
       // A server that logged errors keeps its log, and the run says so: a failure the service
       // survives (a worker that died, an internal error) must not pass unseen.
-      const errors = readFileSync(logPath, "utf8")
-        .split("\n")
-        .filter((line) => /^\{"level":(50|60),/.test(line));
+      const lines = readFileSync(logPath, "utf8").split("\n");
+      const errors = lines.filter((line) => /^\{"level":(50|60),/.test(line));
       if (errors.length > 0) ctx.log(`   server ${name} logged ${errors.length} error(s), log kept at ${logPath}; the first: ${errors[0]!.slice(0, 400)}`);
       else rmSync(logPath, { force: true });
+      return { stoppedCleanly: exitCode === 0 && lines.some((line) => line.includes('"msg":"stopped cleanly"')) };
     },
   };
 }
