@@ -12,11 +12,11 @@ import { createReadStream } from "node:fs";
 import { parseArgs } from "node:util";
 import { parse } from "csv-parse";
 import { createApp } from "../src/app";
+import { Caller } from "../src/caller";
 import { loadConfig } from "../src/config";
 import { catalogOf, type FieldCatalog } from "../src/conditions";
 import type { ContactInputShape } from "../src/domain/contacts";
 import { findList } from "../src/modules/lists/list.service";
-import { createContext } from "../src/graphql/context";
 import { createLogger } from "../src/logger";
 import { OPEN_WORKSPACE } from "../src/security/api-keys";
 
@@ -61,7 +61,7 @@ async function main(): Promise<number> {
   const batchSize = Number(values.batch);
   const config = { ...loadConfig(), engineEnabled: false };
   const app = await createApp(config, createLogger("warn"), { settings: { writeSettleMs: 0 } });
-  const ctx = createContext(app.services, values.workspace!, "import");
+  const ctx = new Caller(app.store, values.workspace!);
   const list = await findList(ctx, values.list);
   if (!list) {
     await app.stop();

@@ -15,7 +15,7 @@ async function main(): Promise<number> {
     const status = await store.engineStatus();
     const report = await store.verify();
     for (const difference of report.differences) console.log(`DIFFERENCE ${difference}`);
-    const pending = status.latestChange - status.checkpoint;
+    const pending = status.pendingChanges;
     console.log(
       `checked ${report.segments} segments and ${report.contactsChecked} contacts` +
         (pending > 0 ? `; ${pending} changes not yet applied by the engine (${report.pending} contacts skipped)` : "") +

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../common/clock";
-import { ENGINE_LEASE, type EngineStatus, type EngineStepResult, type Store } from "../stores/port";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ENGINE_LEASE, type EngineStatus, type EngineStepResult, type Mark, type Store } from "../stores/port";
 import type { EventFeed } from "./event-feed";
 
 /** Resolves in a later turn of the event loop. */
@@ -41,9 +42,11 @@ export interface EngineLogger {
 export interface EngineLag {
   leader: boolean;
   holder: string;
-  checkpoint: number;
-  latestChange: number;
-  /** Change-feed entries written but not yet applied. */
+  /** Every change up to this mark is applied. */
+  applied: Mark;
+  /** Changes applied since the store was made. */
+  appliedChanges: number;
+  /** Changes written but not yet applied. */
   pendingChanges: number;
   building: number;
   clock: number;
@@ -174,20 +177,36 @@ export class MembershipEngine {
 
   /**
    * Applies pending work until none is left or the budget is spent. Returns true when idle.
-   * When another process holds the lease, waits (up to the budget) for it to catch up instead.
+   * When another process holds the lease, waits (up to the budget) for it to apply everything
+   * written so far instead.
    */
-  async drain(budgetMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+  drain(budgetMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    return this.until(null, budgetMs);
+  }
+
+  /**
+   * Waits until the changes up to `mark` (a write's) are applied, by this process's engine or by
+   * the lease holder's in another process. False when the budget ran out first.
+   */
+  settle(mark: Mark | null, budgetMs: number): Promise<boolean> {
+    return mark === null ? Promise.resolve(true) : this.until(mark, budgetMs);
+  }
+
+  private async until(mark: Mark | null, budgetMs: number): Promise<boolean> {
     const deadline = Date.now() + budgetMs;
-    if (!this.leader) return this.waitForLeader(deadline);
+    if (!this.leader) return this.waitForLeader(deadline, mark);
     for (;;) {
       const result = await this.nextStep();
       if (!result.leader) {
         this.leader = false;
-        return this.waitForLeader(deadline);
+        return this.waitForLeader(deadline, mark);
       }
       if (!result.more) {
         this.nextFlip = result.nextWakeAt;
         this.scheduleWake(result.nextWakeAt);
+      }
+      if (mark === null ? !result.more : result.applied! >= mark) {
+        if (result.more) this.kick();
         // Subscribers' messages for the step's events are written to their sockets within this
         // turn, some only once its callbacks have run (coalesceSends in ws-server.ts; graphql-ws
         // sends a subscription's next message after the previous one's write callback).
@@ -200,28 +219,30 @@ export class MembershipEngine {
         this.kick();
         return false;
       }
-      // Let requests in between steps of a long build or import.
-      await nextTurn();
+      // Lets requests in between steps of a long build or import. A write not in the feed yet
+      // (a MongoDB change stream delivers it after the commit) is looked for again shortly.
+      if (result.more) await nextTurn();
+      else await sleep(2);
     }
   }
 
-  private async waitForLeader(deadline: number): Promise<boolean> {
-    const target = (await this.store.engineStatus()).latestChange;
+  private async waitForLeader(deadline: number, mark: Mark | null): Promise<boolean> {
+    const target = mark ?? (await this.store.engineStatus()).latest;
     while (Date.now() < deadline && !this.stopped) {
       const status = await this.store.engineStatus();
-      if (status.checkpoint >= target && status.building === 0) {
+      if (status.applied >= target && (mark !== null || status.building === 0)) {
         await this.feed.refresh();
-        // As in drain: the messages of what the refresh published leave first.
+        // As in `until`: the messages of what the refresh published leave first.
         await nextTurn();
         return true;
       }
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
     }
     return false;
   }
 
   private async step(): Promise<EngineStepResult> {
-    if (this.stopped) return { leader: this.leader, changes: 0, events: [], previousEvent: 0, more: false, nextWakeAt: null };
+    if (this.stopped) return { leader: this.leader, changes: 0, events: [], previousEvent: 0, more: false, nextWakeAt: null, applied: null };
     const now = this.clock.now();
     const result = await this.store.engineStep({
       holder: this.holder,
@@ -279,9 +300,9 @@ export class MembershipEngine {
     return {
       leader: this.leader,
       holder: this.holder,
-      checkpoint: status.checkpoint,
-      latestChange: status.latestChange,
-      pendingChanges: status.latestChange - status.checkpoint,
+      applied: status.applied,
+      appliedChanges: status.appliedChanges,
+      pendingChanges: status.pendingChanges,
       building: status.building,
       clock: status.clock,
       nextFlipAt: this.leader ? this.nextFlip : null,

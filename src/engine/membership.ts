@@ -84,6 +84,8 @@ export interface PendingEvent {
 
 export interface MembershipWrite {
   segmentId: string;
+  /** Stores may keep the members of each type differently (MongoDB: STATIC ones in buckets). */
+  type: SegmentType;
   contactId: string;
   member: boolean;
 }
@@ -142,13 +144,13 @@ export class StepLog {
 
   enter(segment: LiveSegment, contactId: string, reason: ChangeReason): void {
     segment.memberCount += 1;
-    this.writes.push({ segmentId: segment.id, contactId, member: true });
+    this.writes.push({ segmentId: segment.id, type: segment.type, contactId, member: true });
     this.record(segment, contactId, "ENTERED", reason);
   }
 
   leave(segment: LiveSegment, contactId: string, reason: ChangeReason): void {
     segment.memberCount -= 1;
-    this.writes.push({ segmentId: segment.id, contactId, member: false });
+    this.writes.push({ segmentId: segment.id, type: segment.type, contactId, member: false });
     this.record(segment, contactId, "LEFT", reason);
   }
 

@@ -1,34 +1,14 @@
+import { Caller } from "../caller";
 import type { Services } from "../services";
-import { createLoaders, type Loaders } from "./loaders";
 
-/**
- * Per operation: who is asking, and loaders made on first use (a subscription that never
- * resolves a field holds none, nor does a mutation that reads nothing through them).
- *
- * A class, with `loaders` a getter on its prototype: Apollo Server runs every operation on a
- * shallow copy of the context (`Object.assign` onto an object of the same prototype), which
- * would turn a getter defined on the object itself into a fixed value, made at once and left
- * in place by `dropLoaders`. On the prototype it stays a getter on the copy too.
- */
-export class Context {
-  private made: Loaders | undefined = undefined;
-
+/** Per operation: who is asking (a Caller, for the services), and the request's id for the log. */
+export class Context extends Caller {
   constructor(
     readonly services: Services,
-    readonly workspaceId: string,
+    workspaceId: string,
     readonly requestId: string,
-  ) {}
-
-  get loaders(): Loaders {
-    return (this.made ??= createLoaders(this.services.store, this.workspaceId));
-  }
-
-  /**
-   * Forgets the loaders and what they cached: the next use makes new ones. After a write, so
-   * later reads see it; per subscription event, so each reads fresh data.
-   */
-  dropLoaders(): void {
-    this.made = undefined;
+  ) {
+    super(services.store, workspaceId);
   }
 }
 

@@ -88,6 +88,20 @@ export interface NewContact {
   patch: ContactPatch;
 }
 
+/**
+ * A position in the change feed, opaque but to its store: a write returns the mark of its
+ * changes, and the engine says up to which mark it has applied them (`EngineStatus.applied`), so
+ * any process can tell whether a write is applied. Marks of one store have one width and compare
+ * as strings in feed order.
+ */
+export type Mark = string;
+
+/** A write's result and the mark of its changes. */
+export interface Written<T> {
+  value: T;
+  mark: Mark;
+}
+
 export interface InsertContactsResult {
   added: number;
   updated: number;
@@ -95,6 +109,8 @@ export interface InsertContactsResult {
   ids: (string | null)[];
   /** Indexes (into the rows given) whose email already exists in the list (without upsert). */
   conflicts: number[];
+  /** The mark of the changes written (null when nothing was written). */
+  mark: Mark | null;
 }
 
 /** The lease that makes one process at a time the membership engine. */
@@ -125,13 +141,19 @@ export interface EngineStepResult {
   more: boolean;
   /** The earliest instant a clock-dependent segment can next change, if any. */
   nextWakeAt: number | null;
+  /** Every change up to this mark is applied (null when the lease was not held). */
+  applied: Mark | null;
 }
 
 export interface EngineStatus {
-  /** Last change-feed entry the engine committed. */
-  checkpoint: number;
-  /** Newest change-feed entry written. */
-  latestChange: number;
+  /** Every change up to this mark is applied. */
+  applied: Mark;
+  /** The mark of the newest change written: waiting until it is applied waits for everything written so far. */
+  latest: Mark;
+  /** Changes applied since the store was made (a count, for dashboards). */
+  appliedChanges: number;
+  /** Changes written and not yet applied (on MongoDB: those the engine has read from the change stream). */
+  pendingChanges: number;
   /** Segments still computing their initial membership. */
   building: number;
   /** The instant of the engine's last step (its view of "now"). */
@@ -183,8 +205,8 @@ export interface Store {
    * checked against is the one it is written with. When patchFor throws, nothing is written and
    * the error is the caller's. Throws CONFLICT on a taken email.
    */
-  updateContact(id: string, workspaceId: string, patchFor: (list: ListRecord) => ContactPatch, now: number): Promise<ContactRecord | null>;
-  deleteContact(id: string, now: number): Promise<ContactRecord | null>;
+  updateContact(id: string, workspaceId: string, patchFor: (list: ListRecord) => ContactPatch, now: number): Promise<Written<ContactRecord> | null>;
+  deleteContact(id: string, now: number): Promise<Written<ContactRecord> | null>;
   getContacts(ids: readonly string[]): Promise<(ContactRecord | null)[]>;
   pageContacts(listId: string, query: ContactQuery): Promise<Page<ContactRecord>>;
   countContacts(listId: string, where: Condition | undefined, at: EvalTime): Promise<number>;
@@ -195,8 +217,8 @@ export interface Store {
     now: number,
   ): Promise<SegmentRecord>;
   renameSegment(id: string, name: string, now: number): Promise<SegmentRecord | null>;
-  /** Queues a condition change; the engine applies it with its membership difference in one step. Returns its feed position. */
-  requestConditionChange(id: string, condition: StoredCondition, now: number): Promise<number>;
+  /** Queues a condition change; the engine applies it with its membership difference in one step. */
+  requestConditionChange(id: string, condition: StoredCondition, now: number): Promise<Mark>;
   deleteSegment(id: string, now: number): Promise<boolean>;
   getSegments(ids: readonly string[]): Promise<(SegmentRecord | null)[]>;
   segmentsOfLists(listIds: readonly string[]): Promise<SegmentRecord[][]>;

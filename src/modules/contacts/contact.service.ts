@@ -4,9 +4,9 @@ import { fromGlobalId } from "../../common/ids";
 import { Limits } from "../../common/limits";
 import { catalogOf, type Condition, dates, evalTime, normalizeText } from "../../conditions";
 import { type ContactInputShape, cleanContact, cleanContactPatch } from "../../domain/contacts";
-import type { Context } from "../../graphql/context";
+import type { Caller } from "../../caller";
 import type { ServiceDeps } from "../../services";
-import type { ContactRecord, ListRecord, NewContact } from "../../stores/port";
+import type { ContactRecord, ListRecord, Mark, NewContact } from "../../stores/port";
 import { decodeTimeCursor, parseListCondition, requireList, timeCursor } from "../lists/list.service";
 
 export interface RowError {
@@ -18,12 +18,12 @@ export interface RowError {
 export class ContactService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  async find(ctx: Context, id: string): Promise<ContactRecord | null> {
+  async find(ctx: Caller, id: string): Promise<ContactRecord | null> {
     const storeId = fromGlobalId(id, "Contact");
     return storeId === null ? null : ctx.loaders.contact(storeId);
   }
 
-  private async require(ctx: Context, id: string): Promise<ContactRecord> {
+  private async require(ctx: Caller, id: string): Promise<ContactRecord> {
     const contact = await this.find(ctx, id);
     if (!contact) throw notFound("Contact", id);
     return contact;
@@ -46,12 +46,12 @@ export class ContactService {
     };
   }
 
-  /** Lets the engine apply a write before the mutation returns, so reads reflect it. */
-  private settle(): Promise<boolean> {
-    return this.deps.engine.drain(this.deps.settings.writeSettleMs);
+  /** Lets the engine apply a write (up to its mark) before the mutation returns, so reads reflect it. */
+  private settle(mark: Mark | null): Promise<boolean> {
+    return this.deps.engine.settle(mark, this.deps.settings.writeSettleMs);
   }
 
-  async add(ctx: Context, listId: string, input: ContactInputShape): Promise<ContactRecord> {
+  async add(ctx: Caller, listId: string, input: ContactInputShape): Promise<ContactRecord> {
     const list = await requireList(ctx, listId);
     const catalog = catalogOf(list.customFields);
     const data = cleanContact(input, catalog);
@@ -59,12 +59,12 @@ export class ContactService {
     const row = { data, patch: { fields: {} } };
     const result = await this.deps.store.insertContacts(list, [row], false, this.deps.clock.now());
     if (result.conflicts.length > 0) throw conflict(`a contact with the email ${data.email} already exists in this list`, { field: "email" });
-    await this.settle();
+    await this.settle(result.mark);
     ctx.dropLoaders();
     return (await ctx.loaders.contact(result.ids[0]!))!;
   }
 
-  async addMany(ctx: Context, listId: string, rows: ContactInputShape[], upsert: boolean) {
+  async addMany(ctx: Caller, listId: string, rows: ContactInputShape[], upsert: boolean) {
     const list = await requireList(ctx, listId);
     if (rows.length > Limits.maxContactsPerCall) {
       throw badInput(`addContacts takes at most ${Limits.maxContactsPerCall} contacts per call, got ${rows.length}`, { argument: "contacts" });
@@ -97,28 +97,28 @@ export class ContactService {
       errors.push({ index, code: ErrorCode.Conflict, message: `a contact with the email ${accepted[conflictIndex]!.data.email} already exists in this list` });
     }
     errors.sort((a, b) => a.index - b.index);
-    await this.settle();
+    await this.settle(result.mark);
     ctx.dropLoaders();
     return { added: result.added, updated: result.updated, errors };
   }
 
-  async update(ctx: Context, id: string, input: ContactInputShape): Promise<ContactRecord> {
+  async update(ctx: Caller, id: string, input: ContactInputShape): Promise<ContactRecord> {
     const storeId = fromGlobalId(id, "Contact");
     if (storeId === null) throw notFound("Contact", id);
     // The contact and its list are read where the write happens, not before it.
     const patchFor = (list: ListRecord) => cleanContactPatch(input, catalogOf(list.customFields));
     const updated = await this.deps.store.updateContact(storeId, ctx.workspaceId, patchFor, this.deps.clock.now());
     if (!updated) throw notFound("Contact", id);
-    await this.settle();
+    await this.settle(updated.mark);
     ctx.dropLoaders();
-    return updated;
+    return updated.value;
   }
 
-  async delete(ctx: Context, id: string): Promise<string> {
+  async delete(ctx: Caller, id: string): Promise<string> {
     const contact = await this.require(ctx, id);
     const deleted = await this.deps.store.deleteContact(contact.id, this.deps.clock.now());
     if (!deleted) throw notFound("Contact", id);
-    await this.settle();
+    await this.settle(deleted.mark);
     ctx.dropLoaders();
     return id;
   }

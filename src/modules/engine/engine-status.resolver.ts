@@ -11,8 +11,8 @@ export class EngineStatusResolver {
       leader: lag.leader,
       pendingChanges: Math.min(lag.pendingChanges, 2 ** 31 - 1),
       buildingSegments: lag.building,
-      checkpoint: lag.checkpoint,
-      latestChange: lag.latestChange,
+      checkpoint: lag.appliedChanges,
+      latestChange: lag.appliedChanges + lag.pendingChanges,
       clock: lag.clock > 0 ? new Date(lag.clock) : null,
       nextFlipAt: lag.nextFlipAt === null ? null : new Date(lag.nextFlipAt),
     };

@@ -12,10 +12,16 @@ export class MembershipEngineStatus {
   @Field(() => Int, { description: "Segments still computing their initial membership." })
   buildingSegments!: number;
 
-  @Field(() => Float, { description: "Position of the last change applied." })
+  @Field(() => Float, {
+    description: "Changes applied since the store was made (a count).",
+    deprecationReason: "A count with no meaning of its own on every store: read pendingChanges for the engine's lag.",
+  })
   checkpoint!: number;
 
-  @Field(() => Float, { description: "Position of the newest change written." })
+  @Field(() => Float, {
+    description: "Changes written since the store was made (a count): checkpoint + pendingChanges.",
+    deprecationReason: "A count with no meaning of its own on every store: read pendingChanges for the engine's lag.",
+  })
   latestChange!: number;
 
   @Field(() => DateTimeScalar, { nullable: true, description: "The engine's clock at its last step." })

@@ -4,7 +4,7 @@ import { fromGlobalId } from "../../common/ids";
 import { Limits } from "../../common/limits";
 import { cleanName } from "../../common/text";
 import { catalogOf, CUSTOM_FIELD_KEY, type CustomFieldDef, type CustomFieldType, dates, type ParsedCondition, parseCondition } from "../../conditions";
-import type { Context } from "../../graphql/context";
+import type { Caller } from "../../caller";
 import type { ServiceDeps } from "../../services";
 import type { ListRecord, TimeKey } from "../../stores/port";
 
@@ -59,13 +59,13 @@ export function decodeTimeCursor(kind: string, cursor: string | null | undefined
 }
 
 /** The list behind a global id, if it exists in the caller's workspace. */
-export async function findList(ctx: Context, id: string): Promise<ListRecord | null> {
+export async function findList(ctx: Caller, id: string): Promise<ListRecord | null> {
   const storeId = fromGlobalId(id, "ContactList");
   return storeId === null ? null : ctx.loaders.list(storeId);
 }
 
 /** The same, for mutations: an unknown id is NOT_FOUND. */
-export async function requireList(ctx: Context, id: string): Promise<ListRecord> {
+export async function requireList(ctx: Caller, id: string): Promise<ListRecord> {
   const list = await findList(ctx, id);
   if (!list) throw notFound("ContactList", id);
   return list;
@@ -74,7 +74,7 @@ export async function requireList(ctx: Context, id: string): Promise<ListRecord>
 export class ListService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  async create(ctx: Context, input: { name: string; customFields?: CustomFieldShape[] | null; timeZone?: string | null }): Promise<ListRecord> {
+  async create(ctx: Caller, input: { name: string; customFields?: CustomFieldShape[] | null; timeZone?: string | null }): Promise<ListRecord> {
     const name = cleanName(input.name, "name");
     const timeZone = cleanTimeZone(input.timeZone);
     const fields = (input.customFields ?? []).map((field, index) => cleanCustomField(field, `customFields[${index}]`));
@@ -87,7 +87,7 @@ export class ListService {
     return this.deps.store.createList({ workspaceId: ctx.workspaceId, name, customFields: fields, timeZone }, this.deps.clock.now());
   }
 
-  async page(ctx: Context, first: number | null | undefined, after: string | null | undefined) {
+  async page(ctx: Caller, first: number | null | undefined, after: string | null | undefined) {
     const size = pageSize(first, Limits.maxPageSize);
     const page = await this.deps.store.pageLists(ctx.workspaceId, size, decodeTimeCursor("l", after));
     return {
@@ -97,7 +97,7 @@ export class ListService {
     };
   }
 
-  async update(ctx: Context, id: string, input: { name?: string | null; addCustomFields?: CustomFieldShape[] | null }): Promise<ListRecord> {
+  async update(ctx: Caller, id: string, input: { name?: string | null; addCustomFields?: CustomFieldShape[] | null }): Promise<ListRecord> {
     const list = await requireList(ctx, id);
     const name = input.name == null ? undefined : cleanName(input.name, "name");
     let customFields: CustomFieldDef[] | undefined;
@@ -124,7 +124,7 @@ export class ListService {
     return updated;
   }
 
-  async delete(ctx: Context, id: string): Promise<string> {
+  async delete(ctx: Caller, id: string): Promise<string> {
     const list = await requireList(ctx, id);
     if (!(await this.deps.store.deleteList(list.id, this.deps.clock.now()))) throw notFound("ContactList", id);
     ctx.dropLoaders();

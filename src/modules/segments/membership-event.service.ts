@@ -2,7 +2,7 @@ import { decodeIntCursor, encodeCursor } from "../../common/cursor";
 import { badInput, cursorExpired, notFound } from "../../common/errors";
 import { fromGlobalId } from "../../common/ids";
 import { MembershipStream } from "../../engine/subscription";
-import type { Context } from "../../graphql/context";
+import type { Caller } from "../../caller";
 import type { ServiceDeps } from "../../services";
 import type { EventFilter, MembershipEvent } from "../../stores/port";
 
@@ -35,7 +35,7 @@ export class MembershipEventService {
 
   /** Checks a subscription's arguments and opens its stream: replay after the cursor, then live. */
   async subscribe(
-    ctx: Context,
+    ctx: Caller,
     args: { segmentId?: string | null; listId?: string | null; after?: string | null },
   ): Promise<AsyncIterableIterator<MembershipEvent>> {
     const { segmentId, listId, after } = args;

@@ -4,7 +4,7 @@ import { fromGlobalId } from "../../common/ids";
 import { Limits } from "../../common/limits";
 import { cleanName } from "../../common/text";
 import { evalTime } from "../../conditions";
-import type { Context } from "../../graphql/context";
+import type { Caller } from "../../caller";
 import type { ServiceDeps } from "../../services";
 import type { ContactRecord, SegmentRecord, SegmentType } from "../../stores/port";
 import { parseListCondition, requireList } from "../lists/list.service";
@@ -12,19 +12,19 @@ import { parseListCondition, requireList } from "../lists/list.service";
 export class SegmentService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  async find(ctx: Context, id: string): Promise<SegmentRecord | null> {
+  async find(ctx: Caller, id: string): Promise<SegmentRecord | null> {
     const storeId = fromGlobalId(id, "Segment");
     return storeId === null ? null : ctx.loaders.segment(storeId);
   }
 
-  async require(ctx: Context, id: string): Promise<SegmentRecord> {
+  async require(ctx: Caller, id: string): Promise<SegmentRecord> {
     const segment = await this.find(ctx, id);
     if (!segment) throw notFound("Segment", id);
     return segment;
   }
 
   /** Waits (briefly) for the engine, then reads the segment as it now is. */
-  private async settled(ctx: Context, id: string): Promise<SegmentRecord> {
+  private async settled(ctx: Caller, id: string): Promise<SegmentRecord> {
     await this.deps.engine.drain(this.deps.settings.segmentSettleMs);
     ctx.dropLoaders();
     const segment = await ctx.loaders.segment(id);
@@ -32,7 +32,7 @@ export class SegmentService {
     return segment;
   }
 
-  async create(ctx: Context, input: { listId: string; name: string; type: SegmentType; condition: unknown }): Promise<SegmentRecord> {
+  async create(ctx: Caller, input: { listId: string; name: string; type: SegmentType; condition: unknown }): Promise<SegmentRecord> {
     const list = await requireList(ctx, input.listId);
     const name = cleanName(input.name, "name");
     const { stored } = parseListCondition(list, input.condition);
@@ -40,7 +40,7 @@ export class SegmentService {
     return this.settled(ctx, segment.id);
   }
 
-  async update(ctx: Context, id: string, input: { name?: string | null; condition?: unknown }): Promise<SegmentRecord> {
+  async update(ctx: Caller, id: string, input: { name?: string | null; condition?: unknown }): Promise<SegmentRecord> {
     const segment = await this.require(ctx, id);
     const name = input.name == null ? undefined : cleanName(input.name, "name");
     let condition: Record<string, unknown> | undefined;
@@ -57,7 +57,7 @@ export class SegmentService {
     return this.settled(ctx, segment.id);
   }
 
-  async delete(ctx: Context, id: string): Promise<string> {
+  async delete(ctx: Caller, id: string): Promise<string> {
     const segment = await this.require(ctx, id);
     if (!(await this.deps.store.deleteSegment(segment.id, this.deps.clock.now()))) throw notFound("Segment", id);
     ctx.dropLoaders();
@@ -65,7 +65,7 @@ export class SegmentService {
     return id;
   }
 
-  async preview(ctx: Context, listId: string, conditionInput: unknown, sample: number | null | undefined) {
+  async preview(ctx: Caller, listId: string, conditionInput: unknown, sample: number | null | undefined) {
     const list = await requireList(ctx, listId);
     const size = sample ?? 10;
     if (!Number.isInteger(size) || size < 0 || size > Limits.maxPreviewSample) {
@@ -80,7 +80,7 @@ export class SegmentService {
     return { count, sample: page.items };
   }
 
-  async members(ctx: Context, segment: SegmentRecord, first: number | null | undefined, after: string | null | undefined) {
+  async members(ctx: Caller, segment: SegmentRecord, first: number | null | undefined, after: string | null | undefined) {
     const size = pageSize(first, Limits.maxPageSize);
     let afterId: string | undefined;
     if (after != null) {

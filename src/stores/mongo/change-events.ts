@@ -1,49 +1,77 @@
 /**
- * What the engine reads from a contacts change stream, as MongoDB documents its change events
- * (https://www.mongodb.com/docs/manual/reference/change-events/). Opened with
- * `fullDocument: "updateLookup"`, an update carries the document as it is *now*, not as it was
- * at the event: the engine therefore only uses it as the current state, compares it with the
- * stored memberships (the "before" state), and treats a missing document as a delete.
+ * What the engine reads from the database's change stream, as MongoDB documents its change
+ * events (https://www.mongodb.com/docs/manual/reference/change-events/). One stream per process
+ * watches two collections, so their changes arrive in one order, the order of the oplog:
+ * contacts (any write: the engine reads the contact's current state in its own transaction and
+ * compares it with the stored memberships, so no document is needed from the event) and
+ * segment_commands (inserted condition changes, with their document).
  */
-import type { ObjectId } from "mongodb";
-import type { ChangeReason } from "../port";
-import type { ContactDoc } from "./documents";
+import type { Document, ObjectId, Timestamp } from "mongodb";
+import type { CommandDoc } from "./collections";
 
 export interface ChangeEventDoc {
   /** The resume token. */
   _id: unknown;
   operationType: string;
-  documentKey?: { _id: ObjectId; listId?: ObjectId };
-  fullDocument?: ContactDoc | null;
-  clusterTime?: unknown;
+  ns?: { db?: string; coll?: string };
+  documentKey?: { _id: unknown };
+  /** Present for inserted commands only (see FEED_PIPELINE). */
+  fullDocument?: Document | null;
+  clusterTime?: Timestamp;
 }
 
-export type FeedEntry =
-  /** A contact to bring up to date; `document` null means it no longer exists. */
-  | { kind: "contact"; contactId: ObjectId; reason: ChangeReason; document: ContactDoc | null; token: unknown }
-  /** The stream ended (the collection was dropped or renamed): reconcile and start again. */
+export type FeedChange =
+  /** A contact to bring up to date (it may no longer exist). */
+  | { kind: "contact"; contactId: ObjectId; added: boolean; token: unknown }
+  /** A condition change, in its place among the contact changes. */
+  | { kind: "condition"; command: CommandDoc; token: unknown }
+  /** The stream ended (a watched collection or the database was dropped or renamed): reconcile and start again. */
   | { kind: "invalidated"; token: unknown }
   | { kind: "ignored"; token: unknown };
 
-/** The fixed pipeline the contacts stream is opened with: only what the engine reads. */
-export const CONTACT_STREAM_PIPELINE = [
-  { $match: { operationType: { $in: ["insert", "update", "replace", "delete", "drop", "rename", "dropDatabase", "invalidate"] } } },
-  { $project: { operationType: 1, documentKey: 1, fullDocument: 1, clusterTime: 1 } },
+const WATCHED = ["contacts", "segment_commands"];
+
+/** The fixed pipeline the stream is opened with: only what the engine reads. */
+export const FEED_PIPELINE: Document[] = [
+  {
+    $match: {
+      $or: [
+        { "ns.coll": "contacts", operationType: { $in: ["insert", "update", "replace", "delete"] } },
+        { "ns.coll": "segment_commands", operationType: "insert" },
+        { "ns.coll": { $in: WATCHED }, operationType: { $in: ["drop", "rename"] } },
+        { operationType: { $in: ["dropDatabase", "invalidate"] } },
+      ],
+    },
+  },
+  {
+    $project: {
+      operationType: 1,
+      ns: 1,
+      documentKey: 1,
+      clusterTime: 1,
+      fullDocument: { $cond: [{ $eq: ["$ns.coll", "segment_commands"] }, "$fullDocument", "$$REMOVE"] },
+    },
+  },
 ];
 
-export function translateChange(change: ChangeEventDoc): FeedEntry {
+function isObjectId(value: unknown): value is ObjectId {
+  return typeof (value as { toHexString?: unknown } | null)?.toHexString === "function";
+}
+
+function isCommand(document: Document | null | undefined): document is CommandDoc {
+  return !!document && typeof document._id === "number" && isObjectId(document.segmentId) && typeof document.condition === "object";
+}
+
+export function translateChange(change: ChangeEventDoc): FeedChange {
   const token = change._id;
+  const id = change.documentKey?._id;
   switch (change.operationType) {
     case "insert":
-      return { kind: "contact", contactId: change.documentKey!._id, reason: "CONTACT_ADDED", document: change.fullDocument ?? null, token };
     case "update":
-    case "replace": {
-      // The lookup found nothing: deleted since this event.
-      const document = change.fullDocument ?? null;
-      return { kind: "contact", contactId: change.documentKey!._id, reason: document ? "CONTACT_UPDATED" : "CONTACT_DELETED", document, token };
-    }
+    case "replace":
     case "delete":
-      return { kind: "contact", contactId: change.documentKey!._id, reason: "CONTACT_DELETED", document: null, token };
+      if (change.ns?.coll === "segment_commands") return isCommand(change.fullDocument) ? { kind: "condition", command: change.fullDocument, token } : { kind: "ignored", token };
+      return isObjectId(id) ? { kind: "contact", contactId: id, added: change.operationType === "insert", token } : { kind: "ignored", token };
     case "drop":
     case "rename":
     case "dropDatabase":
@@ -52,4 +80,20 @@ export function translateChange(change: ChangeEventDoc): FeedEntry {
     default:
       return { kind: "ignored", token };
   }
+}
+
+/**
+ * The cluster time a resume token stands at, as a mark: a token's `_data` is hex of MongoDB's
+ * KeyString encoding, whose first value is that time (type byte 0x82, then the 8-byte timestamp,
+ * seconds and increment). Null for a token of another shape.
+ */
+export function tokenMark(token: unknown): string | null {
+  const data = (token as { _data?: unknown } | null)?._data;
+  if (typeof data !== "string" || !/^82[0-9a-fA-F]{16}/.test(data)) return null;
+  return data.slice(2, 18).toLowerCase();
+}
+
+/** A cluster time as a mark: seconds and increment, 8 hex digits each, so marks compare as strings. */
+export function timestampMark(time: Timestamp): string {
+  return time.t.toString(16).padStart(8, "0") + time.i.toString(16).padStart(8, "0");
 }

@@ -1,5 +1,5 @@
 /**
- * The contacts change stream as the engine consumes it: one stream per process, read ahead into
+ * The change stream (contacts and condition commands) as the engine consumes it: one stream per process, read ahead into
  * a bounded buffer, handed out in batches that are dropped only after the engine committed them
  * (with the resume token) — so a failed step sees the same changes again.
  *
@@ -12,7 +12,8 @@
  * `lost`, the engine reconciles by full re-evaluation, and the feed restarts at the time
  * captured before that.
  */
-import { type ChangeEventDoc, type FeedEntry, translateChange } from "./change-events";
+import type { Timestamp } from "mongodb";
+import { type ChangeEventDoc, type FeedChange, translateChange } from "./change-events";
 
 export interface ChangeStreamLike {
   /** The next change, or null when none is waiting (never blocks for long). */
@@ -22,11 +23,11 @@ export interface ChangeStreamLike {
   close(): Promise<void>;
 }
 
-export type FeedPosition = { resumeAfter: unknown } | { startAtOperationTime: unknown };
+export type FeedPosition = { resumeAfter: unknown } | { startAtOperationTime: Timestamp };
 export type OpenStream = (position: FeedPosition) => ChangeStreamLike;
 
 export interface FeedBatch {
-  entries: FeedEntry[];
+  entries: FeedChange[];
   /** The position after this batch, to checkpoint with it. */
   token: unknown;
 }
@@ -43,7 +44,7 @@ export function positionLost(error: unknown): boolean {
 
 export class ChangeFeed {
   private stream: ChangeStreamLike | null = null;
-  private readonly buffer: FeedEntry[] = [];
+  private readonly buffer: FeedChange[] = [];
   private idleToken: unknown = null;
   private lost = false;
 

@@ -19,8 +19,8 @@ export interface ContactNormal {
   attributes: Record<string, string | number | boolean | Date>;
 }
 
+/** A contact document (its `_id` is the driver's ObjectId). */
 export interface ContactDoc extends ContactData {
-  _id: ObjectId;
   listId: ObjectId;
   n: ContactNormal;
   createdAt: Date;

@@ -1,7 +1,7 @@
 /**
  * mongoose schemas of the MongoDB store. They define the collections' shapes and, above all,
- * their indexes, which are created at startup (idempotently). Reads and writes on hot paths go
- * through the native collections (`Model.collection`) for bulk operations and sessions.
+ * their indexes, which are created at startup (idempotently). Reads and writes go through the
+ * typed native collections of collections.ts.
  */
 import { type Connection, Schema } from "mongoose";
 
@@ -145,16 +145,17 @@ eventSchema.index({ listId: 1, _id: 1 });
 /** Counters for sequence numbers (events, commands). */
 export const counterSchema = new Schema({ _id: String, seq: Number }, { collection: "counters", versionKey: false });
 
-/** The engine's checkpoint: resume token (or start time), clock, last command applied. */
+/** The engine's checkpoint: resume token (or start time), clock, the mark applied, counts. */
 export const engineStateSchema = new Schema(
   {
     _id: String,
     resumeToken: { type: Mixed, default: null },
     startAtOperationTime: { type: Mixed, default: null },
     clock: { type: Date, default: null },
-    commandSeq: { type: Number, default: 0 },
-    /** Highest event position removed by retention. */
-    prunedThrough: { type: Number, default: 0 },
+    /** The mark of the last change applied. */
+    applied: { type: String, default: "0000000000000000" },
+    processed: { type: Number, default: 0 },
+    pending: { type: Number, default: 0 },
   },
   { collection: "engine_state", versionKey: false },
 );
@@ -220,21 +221,4 @@ export type Models = ReturnType<typeof defineModels>;
 /** Every index the store creates, by collection (a test pins this list). */
 export function indexDefinitions(retentionSeconds: number): Record<string, unknown[]> {
   return Object.fromEntries(Object.values(schemas(retentionSeconds)).map((schema) => [schema.get("collection"), schema.indexes()]));
-}
-
-/** The native collections behind the models, for bulk operations and sessions. */
-export function collectionsOf(models: Models) {
-  return {
-    lists: models.List.collection,
-    contacts: models.Contact.collection,
-    segments: models.Segment.collection,
-    memberships: models.Membership.collection,
-    buckets: models.MemberBucket.collection,
-    commands: models.Command.collection,
-    events: models.Event.collection,
-    counters: models.Counter.collection,
-    state: models.EngineState.collection,
-    leases: models.Lease.collection,
-    apiKeys: models.ApiKey.collection,
-  };
 }

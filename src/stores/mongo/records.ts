@@ -1,8 +1,8 @@
 /** Mapping MongoDB documents to port records. */
-import { ObjectId } from "mongodb";
-import type { CustomFieldDef, StoredCondition } from "../../conditions";
+import { ObjectId, type WithId } from "mongodb";
 import { memberCountAt, ROW_SPAN } from "../event-runs";
-import type { ApiKeyRecord, ContactRecord, ListRecord, MembershipEvent, SegmentRecord, SegmentStatus, SegmentType } from "../port";
+import type { ApiKeyRecord, ContactRecord, ListRecord, MembershipEvent, SegmentRecord } from "../port";
+import type { ApiKeyDoc, EventDoc, ListDoc, SegmentDoc } from "./collections";
 import { type ContactDoc, contactDataOf } from "./documents";
 
 /** A store id as an ObjectId, or null when it cannot name a document here. */
@@ -14,58 +14,7 @@ export function oids(ids: readonly string[]): ObjectId[] {
   return ids.map(oid).filter((id): id is ObjectId => id !== null);
 }
 
-export interface ListDoc {
-  _id: ObjectId;
-  workspaceId: string;
-  name: string;
-  customFields: CustomFieldDef[];
-  /** Absent on lists stored before time zones: those are UTC. */
-  timeZone?: string;
-  contactCount: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface SegmentDoc {
-  _id: ObjectId;
-  listId: ObjectId;
-  name: string;
-  type: SegmentType;
-  status: SegmentStatus;
-  condition: StoredCondition;
-  conditionSeq: number;
-  memberCount: number;
-  buildCursor: ObjectId | null;
-  clockAt: Date;
-  nextWakeAt: Date | null;
-  buckets: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface EventDoc {
-  _id: number;
-  kind: MembershipEvent["kind"];
-  listId: ObjectId;
-  segmentId: ObjectId | null;
-  reason: MembershipEvent["reason"];
-  contacts: ObjectId[];
-  count: number;
-  memberCount: number;
-  occurredAt: Date;
-}
-
-export interface ApiKeyDoc {
-  _id: ObjectId;
-  workspaceId: string;
-  name: string | null;
-  prefix: string;
-  hash: string;
-  createdAt: Date;
-  revokedAt: Date | null;
-}
-
-export function listRecord(doc: ListDoc): ListRecord {
+export function listRecord(doc: WithId<ListDoc>): ListRecord {
   return {
     id: doc._id.toHexString(),
     workspaceId: doc.workspaceId,
@@ -78,11 +27,11 @@ export function listRecord(doc: ListDoc): ListRecord {
   };
 }
 
-export function contactRecord(doc: ContactDoc): ContactRecord {
+export function contactRecord(doc: WithId<ContactDoc>): ContactRecord {
   return { id: doc._id.toHexString(), listId: doc.listId.toHexString(), ...contactDataOf(doc), createdAt: doc.createdAt.getTime(), updatedAt: doc.updatedAt.getTime() };
 }
 
-export function segmentRecord(doc: SegmentDoc): SegmentRecord {
+export function segmentRecord(doc: WithId<SegmentDoc>): SegmentRecord {
   return {
     id: doc._id.toHexString(),
     listId: doc.listId.toHexString(),
@@ -96,7 +45,7 @@ export function segmentRecord(doc: SegmentDoc): SegmentRecord {
   };
 }
 
-export function apiKeyRecord(doc: ApiKeyDoc): ApiKeyRecord {
+export function apiKeyRecord(doc: WithId<ApiKeyDoc>): ApiKeyRecord {
   return {
     id: doc._id.toHexString(),
     workspaceId: doc.workspaceId,

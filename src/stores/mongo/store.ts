@@ -1,14 +1,17 @@
 /**
  * The MongoDB store: the same port as the embedded one, on a replica set (or sharded cluster).
- * Contact writes are plain writes — the membership engine (engine-step.ts) follows them through
- * one change stream on the contacts collection, so writes made by other programs count too.
+ * Contact writes are plain writes — the membership engine (step-tx.ts) follows them through one
+ * change stream on the database, so writes made by other programs count too. A write's mark is
+ * the cluster time its session reports after it.
  */
-import type { ClientSession, Document, ObjectId } from "mongodb";
+import { type ClientSession, type Filter, type MongoClient, MongoServerError, type ObjectId, type WithId } from "mongodb";
 import type { Connection } from "mongoose";
 import { type Condition, catalogOf, type CustomFieldDef, type EvalTime, normalizeText, type StoredCondition } from "../../conditions";
 import { conflict, notFound } from "../../common/errors";
 import { applyPatch, type ContactPatch } from "../../domain/contacts";
 import { SegmentCompiler } from "../../engine/membership";
+import { verifyStore } from "../../engine/verify";
+import { runAsync } from "../../engine/work";
 import { ROW_SPAN } from "../event-runs";
 import type {
   ApiKeyRecord,
@@ -20,6 +23,7 @@ import type {
   EventFilter,
   InsertContactsResult,
   ListRecord,
+  Mark,
   MembershipEvent,
   NewContact,
   Page,
@@ -29,27 +33,18 @@ import type {
   Store,
   TimeKey,
   VerifyReport,
+  Written,
 } from "../port";
+import { type ChangeEventDoc, FEED_PIPELINE, timestampMark } from "./change-events";
+import type { ChangeStreamLike, FeedPosition } from "./change-feed";
+import { type Collections, collectionsOf, ENGINE_STATE_ID, type EventDoc, type ListDoc, type SegmentDoc } from "./collections";
 import { compileMongoFilter } from "./condition-filter";
 import { connectMongo } from "./connect";
 import { type ContactDoc, contactDataOf, contactFields } from "./documents";
-import { MongoEngine } from "./engine-step";
-import { collectionsOf, type Models } from "./models";
-import {
-  type ApiKeyDoc,
-  apiKeyRecord,
-  contactRecord,
-  type EventDoc,
-  eventsOfRun,
-  type ListDoc,
-  listRecord,
-  oid,
-  oids,
-  type SegmentDoc,
-  segmentRecord,
-} from "./records";
+import { apiKeyRecord, contactRecord, eventsOfRun, listRecord, oid, oids, segmentRecord } from "./records";
 import { pageFromBuckets } from "./static-buckets";
-import { verifyMongo } from "./verify";
+import { FIRST_MARK, MongoEngine } from "./step-tx";
+import { MongoVerifyTx } from "./verify";
 
 function byIds<T extends { id: string }>(ids: readonly string[], records: T[]): (T | null)[] {
   const map = new Map(records.map((record) => [record.id, record]));
@@ -57,56 +52,59 @@ function byIds<T extends { id: string }>(ids: readonly string[], records: T[]): 
 }
 
 function isDuplicateKey(error: unknown): boolean {
-  return (error as { code?: number }).code === 11000;
+  return error instanceof MongoServerError && error.code === 11000;
 }
 
-/** `{ createdAt, _id }` strictly before a keyset position in "newest first" order. */
-function before(key: TimeKey): Document {
+/** `{ createdAt, _id }` strictly before a keyset position in "newest first" order (lists and contacts). */
+function before(key: TimeKey) {
   const at = new Date(key.createdAt);
   const id = oid(key.id);
-  return { $or: [{ createdAt: { $lt: at } }, ...(id ? [{ createdAt: at, _id: { $lt: id } }] : [])] };
+  return { $or: id ? [{ createdAt: { $lt: at } }, { createdAt: at, _id: { $lt: id } }] : [{ createdAt: { $lt: at } }] };
 }
 
 export class MongoStore implements Store {
   readonly kind = "mongodb" as const;
   private readonly compiler = new SegmentCompiler();
   private readonly engine: MongoEngine;
+  private readonly c: Collections;
+  private readonly client: MongoClient;
 
-  private constructor(
-    private readonly connection: Connection,
-    readonly models: Models,
-  ) {
-    this.engine = new MongoEngine(connection, models, this.compiler);
+  private constructor(private readonly connection: Connection) {
+    this.client = connection.getClient();
+    this.c = collectionsOf(connection.db!);
+    const db = connection.db!;
+    this.engine = new MongoEngine(this.client, this.c, this.compiler, (position: FeedPosition): ChangeStreamLike =>
+      // A short await keeps tryNext from holding the engine when nothing happens (it is polled every 50 ms).
+      db.watch<ContactDoc, ChangeEventDoc>(FEED_PIPELINE, { maxAwaitTimeMS: 25, ...position }),
+    );
   }
 
   static async open(uri: string, options: { retentionMs: number }): Promise<MongoStore> {
-    const { connection, models } = await connectMongo(uri, Math.max(1, Math.round(options.retentionMs / 1000)));
-    await models.EngineState.collection.updateOne({ _id: "engine" as never }, { $setOnInsert: { commandSeq: 0, processed: 0, prunedThrough: 0 } }, { upsert: true });
-    return new MongoStore(connection, models);
+    const { connection } = await connectMongo(uri, Math.max(1, Math.round(options.retentionMs / 1000)));
+    const store = new MongoStore(connection);
+    await store.c.state.updateOne(
+      { _id: ENGINE_STATE_ID },
+      { $setOnInsert: { resumeToken: null, startAtOperationTime: null, clock: null, applied: FIRST_MARK, processed: 0, pending: 0 } },
+      { upsert: true },
+    );
+    return store;
   }
 
-  private get c() {
-    return collectionsOf(this.models);
-  }
-
-  /** Runs a function in a transaction (retried by the driver on transient errors). */
-  private async transaction<T>(fn: (session: ClientSession) => Promise<T>): Promise<T> {
-    const session = await this.connection.startSession();
+  /** Runs writes in a transaction (retried by the driver on transient errors); returns their result and mark. */
+  private async transaction<T>(fn: (session: ClientSession) => Promise<T>): Promise<Written<T>> {
+    const session = this.client.startSession();
     try {
-      return (await session.withTransaction(() => fn(session as unknown as ClientSession))) as T;
+      const value = await session.withTransaction(() => fn(session));
+      return { value, mark: session.operationTime ? timestampMark(session.operationTime) : FIRST_MARK };
     } finally {
       await session.endSession();
     }
   }
 
   /** Takes `count` consecutive numbers from a counter; returns the first. */
-  private async take(counter: string, count: number, session?: ClientSession): Promise<number> {
-    const doc = await this.c.counters.findOneAndUpdate(
-      { _id: counter as never },
-      { $inc: { seq: count } },
-      { upsert: true, returnDocument: "after", session },
-    );
-    return (doc as unknown as { seq: number }).seq - count + 1;
+  private async take(counter: string, count: number, session: ClientSession): Promise<number> {
+    const doc = await this.c.counters.findOneAndUpdate({ _id: counter }, { $inc: { seq: count } }, { upsert: true, returnDocument: "after", session });
+    return doc!.seq - count + 1;
   }
 
   /** Writes tombstone runs that end the streams of deleted segments and lists. */
@@ -114,7 +112,7 @@ export class MongoStore implements Store {
     if (entries.length === 0) return;
     const first = await this.take("events", entries.length, session);
     await this.c.events.insertMany(
-      entries.map((entry, i) => ({ _id: (first + i) as never, ...entry, reason: null, contacts: [], count: 1, memberCount: 0, occurredAt: new Date(now) })),
+      entries.map((entry, i) => ({ _id: first + i, ...entry, reason: null, contacts: [], count: 1, memberCount: 0, occurredAt: new Date(now) })),
       { session },
     );
   }
@@ -128,11 +126,8 @@ export class MongoStore implements Store {
 
   // Lists
 
-  async createList(
-    input: { workspaceId: string; name: string; customFields: CustomFieldDef[]; timeZone?: string },
-    now: number,
-  ): Promise<ListRecord> {
-    const doc = {
+  async createList(input: { workspaceId: string; name: string; customFields: CustomFieldDef[]; timeZone?: string }, now: number): Promise<ListRecord> {
+    const doc: ListDoc = {
       workspaceId: input.workspaceId,
       name: input.name,
       customFields: input.customFields,
@@ -142,20 +137,16 @@ export class MongoStore implements Store {
       updatedAt: new Date(now),
     };
     const { insertedId } = await this.c.lists.insertOne(doc);
-    return listRecord({ ...doc, _id: insertedId } as ListDoc);
+    return listRecord({ ...doc, _id: insertedId });
   }
 
   async getLists(ids: readonly string[]): Promise<(ListRecord | null)[]> {
-    const docs = (await this.c.lists.find({ _id: { $in: oids(ids) } }).toArray()) as unknown as ListDoc[];
-    return byIds(ids, docs.map(listRecord));
+    return byIds(ids, (await this.c.lists.find({ _id: { $in: oids(ids) } }).toArray()).map(listRecord));
   }
 
   async pageLists(workspaceId: string, first: number, after?: TimeKey): Promise<Page<ListRecord>> {
-    const docs = (await this.c.lists
-      .find({ workspaceId, ...(after ? before(after) : {}) })
-      .sort({ createdAt: -1, _id: -1 })
-      .limit(first + 1)
-      .toArray()) as unknown as ListDoc[];
+    const filter: Filter<ListDoc> = after ? { $and: [{ workspaceId }, before(after)] } : { workspaceId };
+    const docs = await this.c.lists.find(filter).sort({ createdAt: -1, _id: -1 }).limit(first + 1).toArray();
     return { items: docs.slice(0, first).map(listRecord), hasNextPage: docs.length > first };
   }
 
@@ -164,21 +155,23 @@ export class MongoStore implements Store {
   }
 
   async updateList(id: string, patch: { name?: string; customFields?: CustomFieldDef[] }, now: number): Promise<ListRecord | null> {
-    const doc = (await this.c.lists.findOneAndUpdate(
-      { _id: oid(id) ?? undefined },
+    const listId = oid(id);
+    if (!listId) return null;
+    const doc = await this.c.lists.findOneAndUpdate(
+      { _id: listId },
       { $set: { ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.customFields ? { customFields: patch.customFields } : {}), updatedAt: new Date(now) } },
       { returnDocument: "after" },
-    )) as unknown as ListDoc | null;
+    );
     return doc ? listRecord(doc) : null;
   }
 
   async deleteList(id: string, now: number): Promise<boolean> {
     const listId = oid(id);
     if (!listId) return false;
-    const segmentIds = await this.transaction(async (session) => {
+    const { value: segmentIds } = await this.transaction(async (session) => {
       const { deletedCount } = await this.c.lists.deleteOne({ _id: listId }, { session });
       if (deletedCount === 0) return null;
-      const segments = (await this.c.segments.find({ listId }, { session, projection: { _id: 1 } }).sort({ _id: 1 }).toArray()).map((s) => s._id as ObjectId);
+      const segments = (await this.c.segments.find({ listId }, { session, projection: { _id: 1 } }).sort({ _id: 1 }).toArray()).map((s) => s._id);
       await this.c.segments.deleteMany({ listId }, { session });
       await this.tombstones(
         [...segments.map((segmentId) => ({ kind: "SEGMENT_DELETED" as const, listId, segmentId })), { kind: "LIST_DELETED" as const, listId, segmentId: null }],
@@ -197,27 +190,25 @@ export class MongoStore implements Store {
   // Contacts
 
   async insertContacts(list: ListRecord, rows: NewContact[], upsert: boolean, now: number): Promise<InsertContactsResult> {
-    const listId = oid(list.id)!;
+    const listId = oid(list.id);
+    if (!listId) throw notFound("ContactList", list.id);
     const catalog = catalogOf(list.customFields);
     const at = new Date(now);
-    return this.transaction(async (session) => {
+    const { value: result, mark } = await this.transaction(async (session) => {
       if (!(await this.c.lists.findOne({ _id: listId }, { session, projection: { _id: 1 } }))) throw notFound("ContactList", list.id);
       const emails = rows.map((row) => normalizeText(row.data.email));
-      const existing = new Map<string, ContactDoc>();
-      for (const doc of (await this.c.contacts.find({ listId, "n.email": { $in: [...new Set(emails)] } }, { session }).toArray()) as unknown as ContactDoc[]) {
-        existing.set(doc.n.email, doc);
-      }
-      const result: InsertContactsResult = { added: 0, updated: 0, ids: [], conflicts: [] };
-      const inserts: Document[] = [];
-      const updates: Document[] = [];
-      const inserted = new Map<string, Document>();
+      const existing = new Map<string, WithId<ContactDoc>>();
+      for (const doc of await this.c.contacts.find({ listId, "n.email": { $in: [...new Set(emails)] } }, { session }).toArray()) existing.set(doc.n.email, doc);
+      const result: InsertContactsResult = { added: 0, updated: 0, ids: [], conflicts: [], mark: null };
+      const inserts: ContactDoc[] = [];
+      const insertedAt = new Map<string, number>();
+      const updates = new Map<string, WithId<ContactDoc>>();
       rows.forEach((row, index) => {
         const email = emails[index]!;
-        const current = existing.get(email) ?? (inserted.get(email) as ContactDoc | undefined);
-        if (!current) {
-          const doc = { listId, ...contactFields(row.data, catalog), createdAt: at, updatedAt: at };
-          inserts.push(doc);
-          inserted.set(email, doc);
+        const current = existing.get(email);
+        if (!current && !insertedAt.has(email)) {
+          insertedAt.set(email, inserts.length);
+          inserts.push({ listId, ...contactFields(row.data, catalog), createdAt: at, updatedAt: at });
           result.added++;
           result.ids.push(null);
           return;
@@ -227,97 +218,110 @@ export class MongoStore implements Store {
           result.conflicts.push(index);
           return;
         }
-        const next = applyPatch(contactDataOf(current), row.patch);
-        Object.assign(current, contactFields(next, catalog), { updatedAt: at });
-        if (existing.has(email)) updates.push(current);
+        if (current) {
+          const next = { ...current, ...contactFields(applyPatch(contactDataOf(current), row.patch), catalog), updatedAt: at };
+          existing.set(email, next);
+          updates.set(email, next);
+        } else {
+          const pending = inserts[insertedAt.get(email)!]!;
+          inserts[insertedAt.get(email)!] = { ...pending, ...contactFields(applyPatch(contactDataOf(pending), row.patch), catalog) };
+        }
         result.ids.push(null);
         result.updated++;
       });
+      const insertedIds = new Map<number, ObjectId>();
       if (inserts.length > 0) {
-        const { insertedIds } = await this.c.contacts.insertMany(inserts, { session, ordered: true });
-        inserts.forEach((doc, i) => (doc._id = insertedIds[i]));
+        const { insertedIds: made } = await this.c.contacts.insertMany(inserts, { session, ordered: true });
+        for (const [i, id] of Object.entries(made)) insertedIds.set(Number(i), id);
       }
-      if (updates.length > 0) {
+      if (updates.size > 0) {
         await this.c.contacts.bulkWrite(
-          updates.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc } })),
+          [...updates.values()].map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: { ...doc, _id: undefined } } })),
           { session, ordered: true },
         );
       }
       rows.forEach((_row, index) => {
         if (result.conflicts.includes(index)) return;
         const email = emails[index]!;
-        result.ids[index] = String(((existing.get(email) ?? inserted.get(email)) as Document)._id);
+        const id = existing.get(email)?._id ?? insertedIds.get(insertedAt.get(email)!);
+        result.ids[index] = id ? id.toHexString() : null;
       });
       if (result.added > 0) await this.c.lists.updateOne({ _id: listId }, { $inc: { contactCount: result.added } }, { session });
       return result;
     });
+    return { ...result, mark: result.added + result.updated > 0 ? mark : null };
   }
 
-  async updateContact(id: string, workspaceId: string, patchFor: (list: ListRecord) => ContactPatch, now: number): Promise<ContactRecord | null> {
+  async updateContact(id: string, workspaceId: string, patchFor: (list: ListRecord) => ContactPatch, now: number): Promise<Written<ContactRecord> | null> {
     const contactId = oid(id);
     if (!contactId) return null;
-    const doc = (await this.c.contacts.findOne({ _id: contactId })) as unknown as ContactDoc | null;
-    if (!doc) return null;
-    const listDoc = (await this.c.lists.findOne({ _id: doc.listId, workspaceId })) as unknown as ListDoc | null;
-    if (!listDoc) return null;
-    const list = listRecord(listDoc);
-    const next = applyPatch(contactDataOf(doc), patchFor(list));
+    let email = "";
     try {
-      const updated = (await this.c.contacts.findOneAndUpdate(
-        { _id: contactId },
-        { $set: { ...contactFields(next, catalogOf(list.customFields)), updatedAt: new Date(now) } },
-        { returnDocument: "after" },
-      )) as unknown as ContactDoc | null;
-      return updated ? contactRecord(updated) : null;
+      const { value, mark } = await this.transaction(async (session) => {
+        const doc = await this.c.contacts.findOne({ _id: contactId }, { session });
+        if (!doc) return null;
+        const listDoc = await this.c.lists.findOne({ _id: doc.listId, workspaceId }, { session });
+        if (!listDoc) return null;
+        const list = listRecord(listDoc);
+        const next = applyPatch(contactDataOf(doc), patchFor(list));
+        email = next.email;
+        return this.c.contacts.findOneAndUpdate(
+          { _id: contactId },
+          { $set: { ...contactFields(next, catalogOf(list.customFields)), updatedAt: new Date(now) } },
+          { session, returnDocument: "after" },
+        );
+      });
+      return value ? { value: contactRecord(value), mark } : null;
     } catch (error) {
-      if (isDuplicateKey(error)) throw conflict(`another contact of this list already has the email ${next.email}`, { field: "email" });
+      if (isDuplicateKey(error)) throw conflict(`another contact of this list already has the email ${email}`, { field: "email" });
       throw error;
     }
   }
 
-  async deleteContact(id: string): Promise<ContactRecord | null> {
+  async deleteContact(id: string): Promise<Written<ContactRecord> | null> {
     const contactId = oid(id);
     if (!contactId) return null;
-    return this.transaction(async (session) => {
-      const doc = (await this.c.contacts.findOneAndDelete({ _id: contactId }, { session })) as unknown as ContactDoc | null;
+    const { value, mark } = await this.transaction(async (session) => {
+      const doc = await this.c.contacts.findOneAndDelete({ _id: contactId }, { session });
       if (!doc) return null;
       await this.c.lists.updateOne({ _id: doc.listId }, { $inc: { contactCount: -1 } }, { session });
-      return contactRecord(doc);
+      return doc;
     });
+    return value ? { value: contactRecord(value), mark } : null;
   }
 
   async getContacts(ids: readonly string[]): Promise<(ContactRecord | null)[]> {
-    const docs = (await this.c.contacts.find({ _id: { $in: oids(ids) } }).toArray()) as unknown as ContactDoc[];
-    return byIds(ids, docs.map(contactRecord));
+    return byIds(ids, (await this.c.contacts.find({ _id: { $in: oids(ids) } }).toArray()).map(contactRecord));
   }
 
   async pageContacts(listId: string, query: ContactQuery): Promise<Page<ContactRecord>> {
-    const filter: Document = { listId: oid(listId) ?? undefined, ...(query.after ? before(query.after) : {}) };
-    const where = query.where ? compileMongoFilter(query.where, query.at) : null;
-    const docs = (await this.c.contacts
-      .find(where ? { $and: [filter, where] } : filter)
-      .sort({ createdAt: -1, _id: -1 })
-      .limit(query.first + 1)
-      .toArray()) as unknown as ContactDoc[];
+    const id = oid(listId);
+    if (!id) return { items: [], hasNextPage: false };
+    const parts: Filter<ContactDoc>[] = [{ listId: id }];
+    if (query.after) parts.push(before(query.after));
+    if (query.where) parts.push(compileMongoFilter(query.where, query.at));
+    const docs = await this.c.contacts.find({ $and: parts }).sort({ createdAt: -1, _id: -1 }).limit(query.first + 1).toArray();
     return { items: docs.slice(0, query.first).map(contactRecord), hasNextPage: docs.length > query.first };
   }
 
   async countContacts(listId: string, where: Condition | undefined, at: EvalTime): Promise<number> {
     const id = oid(listId);
     if (!id) return 0;
-    if (!where) return ((await this.c.lists.findOne({ _id: id }, { projection: { contactCount: 1 } })) as { contactCount?: number } | null)?.contactCount ?? 0;
+    if (!where) return (await this.c.lists.findOne({ _id: id }, { projection: { contactCount: 1 } }))?.contactCount ?? 0;
     return this.c.contacts.countDocuments({ $and: [{ listId: id }, compileMongoFilter(where, at)] });
   }
 
   // Segments
 
   async createSegment(input: { listId: string; name: string; type: SegmentType; condition: StoredCondition }, now: number): Promise<SegmentRecord> {
+    const listId = oid(input.listId);
+    if (!listId) throw notFound("ContactList", input.listId);
     const at = new Date(now);
-    const doc = {
-      listId: oid(input.listId)!,
+    const doc: SegmentDoc = {
+      listId,
       name: input.name,
       type: input.type,
-      status: "BUILDING" as const,
+      status: "BUILDING",
       condition: input.condition,
       conditionSeq: 0,
       memberCount: 0,
@@ -329,27 +333,32 @@ export class MongoStore implements Store {
       updatedAt: at,
     };
     const { insertedId } = await this.c.segments.insertOne(doc);
-    return segmentRecord({ ...doc, _id: insertedId } as SegmentDoc);
+    return segmentRecord({ ...doc, _id: insertedId });
   }
 
   async renameSegment(id: string, name: string, now: number): Promise<SegmentRecord | null> {
-    const doc = (await this.c.segments.findOneAndUpdate({ _id: oid(id) ?? undefined }, { $set: { name, updatedAt: new Date(now) } }, { returnDocument: "after" })) as unknown as SegmentDoc | null;
+    const segmentId = oid(id);
+    if (!segmentId) return null;
+    const doc = await this.c.segments.findOneAndUpdate({ _id: segmentId }, { $set: { name, updatedAt: new Date(now) } }, { returnDocument: "after" });
     return doc ? segmentRecord(doc) : null;
   }
 
-  async requestConditionChange(id: string, condition: StoredCondition, now: number): Promise<number> {
+  async requestConditionChange(id: string, condition: StoredCondition, now: number): Promise<Mark> {
     const segmentId = oid(id);
-    if (!segmentId || !(await this.c.segments.findOne({ _id: segmentId }, { projection: { _id: 1 } }))) throw notFound("Segment", id);
-    const seq = await this.take("commands", 1);
-    await this.c.commands.insertOne({ _id: seq as never, segmentId, condition, createdAt: new Date(now) });
-    return seq;
+    if (!segmentId) throw notFound("Segment", id);
+    const { mark } = await this.transaction(async (session) => {
+      if (!(await this.c.segments.findOne({ _id: segmentId }, { session, projection: { _id: 1 } }))) throw notFound("Segment", id);
+      // The command reaches the engine through the change stream, in its place among contact changes.
+      await this.c.commands.insertOne({ _id: await this.take("commands", 1, session), segmentId, condition, createdAt: new Date(now) }, { session });
+    });
+    return mark;
   }
 
   async deleteSegment(id: string, now: number): Promise<boolean> {
     const segmentId = oid(id);
     if (!segmentId) return false;
-    const deleted = await this.transaction(async (session) => {
-      const doc = (await this.c.segments.findOneAndDelete({ _id: segmentId }, { session })) as unknown as SegmentDoc | null;
+    const { value: deleted } = await this.transaction(async (session) => {
+      const doc = await this.c.segments.findOneAndDelete({ _id: segmentId }, { session });
       if (!doc) return false;
       await this.tombstones([{ kind: "SEGMENT_DELETED", listId: doc.listId, segmentId }], now, session);
       return true;
@@ -361,16 +370,16 @@ export class MongoStore implements Store {
   }
 
   async getSegments(ids: readonly string[]): Promise<(SegmentRecord | null)[]> {
-    const docs = (await this.c.segments.find({ _id: { $in: oids(ids) } }).toArray()) as unknown as SegmentDoc[];
-    return byIds(ids, docs.map(segmentRecord));
+    return byIds(ids, (await this.c.segments.find({ _id: { $in: oids(ids) } }).toArray()).map(segmentRecord));
   }
 
   async segmentsOfLists(listIds: readonly string[]): Promise<SegmentRecord[][]> {
-    const docs = (await this.c.segments.find({ listId: { $in: oids(listIds) } }).sort({ _id: 1 }).toArray()) as unknown as SegmentDoc[];
     const byList = new Map<string, SegmentRecord[]>();
-    for (const doc of docs) {
+    for (const doc of await this.c.segments.find({ listId: { $in: oids(listIds) } }).sort({ _id: 1 }).toArray()) {
       const record = segmentRecord(doc);
-      byList.set(record.listId, [...(byList.get(record.listId) ?? []), record]);
+      const group = byList.get(record.listId);
+      if (group) group.push(record);
+      else byList.set(record.listId, [record]);
     }
     return listIds.map((id) => byList.get(id) ?? []);
   }
@@ -378,35 +387,40 @@ export class MongoStore implements Store {
   async segmentIdsOfContacts(contactIds: readonly string[]): Promise<string[][]> {
     const ids = oids(contactIds);
     const byContact = new Map<string, Set<string>>();
-    const add = (contact: string, segment: string) => byContact.set(contact, (byContact.get(contact) ?? new Set()).add(segment));
-    for (const m of await this.c.memberships.find({ contactId: { $in: ids } }).toArray()) add(String(m.contactId), String(m.segmentId));
-    const wanted = new Set(ids.map(String));
+    const add = (contact: ObjectId, segment: ObjectId) => {
+      const key = contact.toHexString();
+      let segments = byContact.get(key);
+      if (!segments) byContact.set(key, (segments = new Set()));
+      segments.add(segment.toHexString());
+    };
+    for (const m of await this.c.memberships.find({ contactId: { $in: ids } }).toArray()) add(m.contactId, m.segmentId);
+    const wanted = new Set(ids.map((id) => id.toHexString()));
     for (const bucket of await this.c.buckets.find({ contactIds: { $in: ids } }, { projection: { segmentId: 1, contactIds: 1 } }).toArray()) {
-      for (const contact of bucket.contactIds as ObjectId[]) if (wanted.has(String(contact))) add(String(contact), String(bucket.segmentId));
+      for (const contact of bucket.contactIds) if (wanted.has(contact.toHexString())) add(contact, bucket.segmentId);
     }
     return contactIds.map((id) => [...(byContact.get(id) ?? [])].sort());
   }
 
   async pageMembers(segmentId: string, first: number, afterContactId?: string): Promise<Page<string>> {
     const id = oid(segmentId);
-    const segment = id ? ((await this.c.segments.findOne({ _id: id }, { projection: { type: 1 } })) as { type: SegmentType } | null) : null;
-    if (!segment) return { items: [], hasNextPage: false };
+    const segment = id ? await this.c.segments.findOne({ _id: id }, { projection: { type: 1 } }) : null;
+    if (!id || !segment) return { items: [], hasNextPage: false };
     const after = afterContactId === undefined ? undefined : oid(afterContactId);
     if (segment.type === "STATIC") {
-      const buckets = (await this.c.buckets.find({ segmentId: id }).sort({ bucket: -1 }).toArray()) as unknown as { contactIds: ObjectId[] }[];
+      const buckets = await this.c.buckets.find({ segmentId: id }).sort({ bucket: -1 }).toArray();
       const page = pageFromBuckets(
         buckets.map((bucket) => ({ ids: bucket.contactIds })),
         first,
         after ? (contact) => contact.toHexString() < after.toHexString() : undefined,
       );
-      return { items: page.ids.map(String), hasNextPage: page.hasNextPage };
+      return { items: page.ids.map((contact) => contact.toHexString()), hasNextPage: page.hasNextPage };
     }
     const docs = await this.c.memberships
       .find({ segmentId: id, ...(after ? { contactId: { $lt: after } } : {}) })
       .sort({ contactId: -1 })
       .limit(first + 1)
       .toArray();
-    return { items: docs.slice(0, first).map((doc) => String(doc.contactId)), hasNextPage: docs.length > first };
+    return { items: docs.slice(0, first).map((doc) => doc.contactId.toHexString()), hasNextPage: docs.length > first };
   }
 
   // Engine
@@ -414,11 +428,11 @@ export class MongoStore implements Store {
   async acquireLease(name: string, holder: string, wallNow: number, ttlMs: number): Promise<boolean> {
     try {
       const doc = await this.c.leases.findOneAndUpdate(
-        { _id: name as never, $or: [{ holder }, { expiresAt: { $lte: new Date(wallNow) } }] },
+        { _id: name, $or: [{ holder }, { expiresAt: { $lte: new Date(wallNow) } }] },
         { $set: { holder, expiresAt: new Date(wallNow + ttlMs) } },
         { upsert: true, returnDocument: "after" },
       );
-      return (doc as { holder?: string } | null)?.holder === holder;
+      return doc?.holder === holder;
     } catch (error) {
       // Another holder's live lease exists: the upsert collided with it.
       if (isDuplicateKey(error)) return false;
@@ -427,7 +441,7 @@ export class MongoStore implements Store {
   }
 
   async releaseLease(name: string, holder: string): Promise<void> {
-    await this.c.leases.deleteOne({ _id: name as never, holder });
+    await this.c.leases.deleteOne({ _id: name, holder });
     await this.engine.close();
   }
 
@@ -436,30 +450,34 @@ export class MongoStore implements Store {
   }
 
   async engineStatus(): Promise<EngineStatus> {
-    const state = await this.engine.state();
+    const state = await this.c.state.findOne({ _id: ENGINE_STATE_ID });
+    const applied = state?.applied ?? FIRST_MARK;
     return {
-      checkpoint: state.processed,
-      latestChange: state.processed + this.engine.pendingChanges,
+      applied,
+      // What is written but not yet in the stream cannot be counted: the latest is what the engine has read.
+      latest: applied,
+      appliedChanges: state?.processed ?? 0,
+      pendingChanges: state?.pending ?? 0,
       building: await this.c.segments.countDocuments({ status: "BUILDING" }),
-      clock: state.clock,
+      clock: state?.clock?.getTime() ?? 0,
       latestEvent: await this.latestEventPosition(),
     };
   }
 
   private async latestEventPosition(): Promise<number> {
-    const last = (await this.c.events.find({}, { projection: { _id: 1, count: 1 } }).sort({ _id: -1 }).limit(1).next()) as EventDoc | null;
+    const last = await this.c.events.find({}, { projection: { _id: 1, count: 1 } }).sort({ _id: -1 }).limit(1).next();
     return Math.max(last ? last._id * ROW_SPAN + last.count - 1 : 0, await this.prunedThrough());
   }
 
   // Events
 
   async eventsAfter(position: number, filter: EventFilter, limit: number): Promise<MembershipEvent[]> {
-    const scope: Document =
-      filter.segmentId !== undefined ? { segmentId: oid(filter.segmentId) } : filter.listId !== undefined ? { listId: oid(filter.listId) } : {};
+    const scope: Filter<EventDoc> =
+      filter.segmentId !== undefined ? { segmentId: oid(filter.segmentId) } : filter.listId !== undefined ? { listId: oid(filter.listId) ?? undefined } : {};
     const events: MembershipEvent[] = [];
     let seq = Math.floor(position / ROW_SPAN);
     for (;;) {
-      const docs = (await this.c.events.find({ ...scope, _id: { $gte: seq } as never }).sort({ _id: 1 }).limit(50).toArray()) as unknown as EventDoc[];
+      const docs = await this.c.events.find({ ...scope, _id: { $gte: seq } }).sort({ _id: 1 }).limit(50).toArray();
       for (const doc of docs) {
         for (const event of eventsOfRun(doc)) {
           if (event.seq > position) events.push(event);
@@ -476,21 +494,19 @@ export class MongoStore implements Store {
    * that is gone counts as expired (run numbers are consecutive, so the gap is known).
    */
   async prunedThrough(): Promise<number> {
-    const oldest = (await this.c.events.find({}, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(1).next()) as { _id: number } | null;
-    const counter = (await this.c.counters.findOne({ _id: "events" as never })) as { seq?: number } | null;
+    const oldest = await this.c.events.find({}, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(1).next();
+    const counter = await this.c.counters.findOne({ _id: "events" });
     const lastRemoved = oldest ? oldest._id - 1 : (counter?.seq ?? 0);
     return lastRemoved > 0 ? lastRemoved * ROW_SPAN + ROW_SPAN - 1 : 0;
   }
 
   async prune(): Promise<PruneSlice> {
-    // Events expire through the TTL index; applied condition commands are removed here.
-    const state = await this.engine.state();
-    const { deletedCount } = await this.c.commands.deleteMany({ _id: { $lte: state.commandSeq } as never });
-    return { events: 0, changes: deletedCount, more: false };
+    // Events expire through the TTL index; the engine removes applied commands as it applies them.
+    return { events: 0, changes: 0, more: false };
   }
 
   async verify(): Promise<VerifyReport> {
-    return verifyMongo(this.models, this.compiler, await this.engine.state());
+    return runAsync(verifyStore(new MongoVerifyTx(this.c), this.compiler));
   }
 
   // API keys
@@ -498,28 +514,28 @@ export class MongoStore implements Store {
   async createApiKey(input: { workspaceId: string; name: string | null; prefix: string; hash: string }, now: number): Promise<ApiKeyRecord> {
     const doc = { ...input, createdAt: new Date(now), revokedAt: null };
     const { insertedId } = await this.c.apiKeys.insertOne(doc);
-    return apiKeyRecord({ ...doc, _id: insertedId } as ApiKeyDoc);
+    return apiKeyRecord({ ...doc, _id: insertedId });
   }
 
   async revokeApiKey(idOrPrefix: string, now: number): Promise<ApiKeyRecord | null> {
     const id = oid(idOrPrefix);
     const filter = id ? { $or: [{ _id: id }, { prefix: idOrPrefix }] } : { prefix: idOrPrefix };
     await this.c.apiKeys.updateMany({ ...filter, revokedAt: null }, { $set: { revokedAt: new Date(now) } });
-    const doc = (await this.c.apiKeys.findOne(filter)) as unknown as ApiKeyDoc | null;
+    const doc = await this.c.apiKeys.findOne(filter);
     return doc ? apiKeyRecord(doc) : null;
   }
 
   async listApiKeys(): Promise<ApiKeyRecord[]> {
-    return ((await this.c.apiKeys.find().sort({ _id: 1 }).toArray()) as unknown as ApiKeyDoc[]).map(apiKeyRecord);
+    return (await this.c.apiKeys.find().sort({ _id: 1 }).toArray()).map(apiKeyRecord);
   }
 
   async findApiKey(hash: string): Promise<ApiKeyRecord | null> {
-    const doc = (await this.c.apiKeys.findOne({ hash })) as unknown as ApiKeyDoc | null;
+    const doc = await this.c.apiKeys.findOne({ hash });
     return doc ? apiKeyRecord(doc) : null;
   }
 
   async activeApiKeyIds(ids: readonly string[]): Promise<string[]> {
-    return (await this.c.apiKeys.find({ _id: { $in: oids(ids) }, revokedAt: null }, { projection: { _id: 1 } }).toArray()).map((doc) => String(doc._id));
+    return (await this.c.apiKeys.find({ _id: { $in: oids(ids) }, revokedAt: null }, { projection: { _id: 1 } }).toArray()).map((doc) => doc._id.toHexString());
   }
 
   async countApiKeys(): Promise<number> {
@@ -527,14 +543,14 @@ export class MongoStore implements Store {
   }
 
   async changeToken(): Promise<string> {
-    const [event, commands, building] = await Promise.all([
+    const [event, state, building] = await Promise.all([
       this.c.events.find({}, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next(),
-      this.c.counters.findOne({ _id: "commands" as never }),
+      this.c.state.findOne({ _id: ENGINE_STATE_ID }, { projection: { applied: 1 } }),
       this.c.segments.countDocuments({ status: "BUILDING" }),
     ]);
-    // The leader's change stream is read ahead here, so new contact changes change the token.
+    // The leader's change stream is read ahead here, so new changes change the token.
     const pending = await this.engine.readAhead();
-    return `${event?._id ?? 0}|${(commands as { seq?: number } | null)?.seq ?? 0}|${building}|${pending}`;
+    return `${event?._id ?? 0}|${state?.applied ?? ""}|${building}|${pending}`;
   }
 
   async close(): Promise<void> {

@@ -92,6 +92,26 @@ export class MemberBlocks {
     return ids;
   }
 
+  /** Up to `limit` members above `after`, ascending. */
+  ascending(segmentId: number, after: number, limit: number): number[] {
+    const ids: number[] = [];
+    const rows = this.q.get("SELECT block, bits FROM member_blocks WHERE segment_id = ? AND block >= ? ORDER BY block").raw().iterate(segmentId, blockOf(after));
+    for (const [block, bits] of rows as Iterable<[number, Buffer]>) {
+      const start = ids.length;
+      idsOf(block, bits, ids);
+      if (block === blockOf(after)) {
+        const kept = ids.slice(start).filter((id) => id > after);
+        ids.length = start;
+        ids.push(...kept);
+      }
+      if (ids.length >= limit) {
+        ids.length = limit;
+        break;
+      }
+    }
+    return ids;
+  }
+
   /** Up to `limit` members below `below` (all when undefined), descending. */
   page(segmentId: number, limit: number, below = Number.MAX_SAFE_INTEGER): number[] {
     const ids: number[] = [];

@@ -15,6 +15,7 @@ import type {
   ListRecord,
   MembershipEvent,
   NewContact,
+  Mark,
   Page,
   PruneSlice,
   SegmentRecord,
@@ -22,13 +23,14 @@ import type {
   Store,
   TimeKey,
   VerifyReport,
+  Written,
 } from "../port";
 import { ROW_SPAN } from "../event-runs";
 import { compileSql } from "./condition-sql";
 import { BackgroundCheckpointer } from "./checkpointer";
 import { bumpCatalog, idArray, insertMany, openDatabase, type OpenOptions, rowId, StatementCache } from "./database";
 import { MemberBlocks } from "./member-blocks";
-import { SqliteEngine } from "./engine-step";
+import { SqliteEngine, sqliteMark } from "./step-tx";
 import { WriteBatch } from "./write-batch";
 import {
   type ApiKeyRow,
@@ -93,8 +95,8 @@ export class SqliteStore implements Store {
     options: OpenOptions,
   ) {
     this.q = new StatementCache(db);
-    this.engine = new SqliteEngine(db, this.q, this.compiler);
     this.memberBlocks = new MemberBlocks(this.q);
+    this.engine = new SqliteEngine(db, this.q, this.memberBlocks, this.compiler);
     this.writes = new WriteBatch(db);
     this.checkpointer =
       path === ":memory:" || options.backgroundCheckpoints === false
@@ -185,7 +187,7 @@ export class SqliteStore implements Store {
       .transaction(() => {
         const changes: unknown[][] = [];
         if (!this.q.get("SELECT 1 FROM lists WHERE id = ?").get(listId)) throw notFound("ContactList", list.id);
-        const result: InsertContactsResult = { added: 0, updated: 0, ids: [], conflicts: [] };
+        const result: InsertContactsResult = { added: 0, updated: 0, ids: [], conflicts: [], mark: null };
         rows.forEach(({ data, patch }, index) => {
           const inserted = insert.run(listId, now, ...contactWriteValues(data, catalog, now, now));
           if (inserted.changes === 1) {
@@ -208,16 +210,23 @@ export class SqliteStore implements Store {
           result.ids.push(String(existing.id));
           result.updated++;
         });
-        insertMany(this.q, "INSERT INTO changes (kind, list_id, contact_id, payload, created_at)", 5, changes, (change, into, at) => {
-          for (let i = 0; i < 5; i++) into[at + i] = change[i];
-        });
+        insertMany(
+          this.q,
+          "INSERT INTO changes (kind, list_id, contact_id, payload, created_at)",
+          5,
+          changes,
+          (change, into, at) => {
+            for (let i = 0; i < 5; i++) into[at + i] = change[i];
+          },
+          (lastSeq) => (result.mark = sqliteMark(lastSeq)),
+        );
         if (result.added > 0) this.q.get("UPDATE lists SET contact_count = contact_count + ? WHERE id = ?").run(result.added, listId);
         return result;
       })
       .immediate();
   }
 
-  async updateContact(id: string, workspaceId: string, patchFor: (list: ListRecord) => ContactPatch, now: number): Promise<ContactRecord | null> {
+  async updateContact(id: string, workspaceId: string, patchFor: (list: ListRecord) => ContactPatch, now: number): Promise<Written<ContactRecord> | null> {
     const contactId = rowId(id);
     return this.writes.run(() => {
       const row = this.q.get("SELECT * FROM contacts WHERE id = ?").get(contactId) as ContactRow | undefined;
@@ -234,8 +243,8 @@ export class SqliteStore implements Store {
         if (isUniqueViolation(error)) throw conflict(`another contact of this list already has the email ${next.email}`, { field: "email" });
         throw error;
       }
-      this.q.get(INSERT_CHANGE).run("CONTACT_UPDATED", row.list_id, contactId, null, written.change, now);
-      return contactFromRow(written.updated);
+      const change = this.q.get(INSERT_CHANGE).run("CONTACT_UPDATED", row.list_id, contactId, null, written.change, now);
+      return { value: contactFromRow(written.updated), mark: sqliteMark(Number(change.lastInsertRowid)) };
     });
   }
 
@@ -262,14 +271,14 @@ export class SqliteStore implements Store {
     return { updated: updated as unknown as ContactRow, change };
   }
 
-  async deleteContact(id: string, now: number): Promise<ContactRecord | null> {
+  async deleteContact(id: string, now: number): Promise<Written<ContactRecord> | null> {
     const contactId = rowId(id);
     return this.writes.run(() => {
       const row = this.q.get("DELETE FROM contacts WHERE id = ? RETURNING *").get(contactId) as ContactRow | undefined;
       if (!row) return null;
-      this.q.get(INSERT_CHANGE).run("CONTACT_DELETED", row.list_id, contactId, null, null, now);
+      const change = this.q.get(INSERT_CHANGE).run("CONTACT_DELETED", row.list_id, contactId, null, null, now);
       this.q.get("UPDATE lists SET contact_count = contact_count - 1 WHERE id = ?").run(row.list_id);
-      return contactFromRow(row);
+      return { value: contactFromRow(row), mark: sqliteMark(Number(change.lastInsertRowid)) };
     });
   }
 
@@ -328,12 +337,12 @@ export class SqliteStore implements Store {
     return row ? segmentFromRow(row) : null;
   }
 
-  async requestConditionChange(id: string, condition: StoredCondition, now: number): Promise<number> {
+  async requestConditionChange(id: string, condition: StoredCondition, now: number): Promise<Mark> {
     return this.db
       .transaction(() => {
         const listId = this.q.pluck("SELECT list_id FROM segments WHERE id = ?").get(rowId(id)) as number | undefined;
         if (listId === undefined) throw notFound("Segment", id);
-        return Number(this.q.get(INSERT_CHANGE).run("SEGMENT_CONDITION", listId, null, rowId(id), JSON.stringify(condition), now).lastInsertRowid);
+        return sqliteMark(Number(this.q.get(INSERT_CHANGE).run("SEGMENT_CONDITION", listId, null, rowId(id), JSON.stringify(condition), now).lastInsertRowid));
       })
       .immediate();
   }
@@ -416,11 +425,14 @@ export class SqliteStore implements Store {
 
   async engineStatus(): Promise<EngineStatus> {
     const state = this.q.get("SELECT checkpoint, clock FROM engine_state WHERE id = 1").get() as { checkpoint: number; clock: number };
-    const latestChange = this.q.pluck("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").get() as number | undefined;
+    // Feed entries are numbered from 1 without gaps: the newest number is the count written.
+    const latest = (this.q.pluck("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").get() as number | undefined) ?? 0;
     const building = this.q.pluck("SELECT count(*) FROM segments WHERE status = 'BUILDING'").get() as number;
     return {
-      checkpoint: state.checkpoint,
-      latestChange: latestChange ?? 0,
+      applied: sqliteMark(state.checkpoint),
+      latest: sqliteMark(latest),
+      appliedChanges: state.checkpoint,
+      pendingChanges: latest - state.checkpoint,
       building,
       clock: state.clock,
       latestEvent: await this.latestEventPosition(),

@@ -1,119 +1,84 @@
 /**
- * The consistency check behind `npm run verify`: every segment re-evaluated from scratch with
- * the reference predicate, compared with stored memberships, counts and the event log.
+ * `npm run verify` on SQLite: the reads of the consistency check (engine/verify.ts), from one
+ * read transaction, so the snapshot is consistent even while the engine writes.
  */
 import type Database from "better-sqlite3";
-import { type CustomFieldDef, evalTime } from "../../conditions";
+import type { CustomFieldDef } from "../../conditions";
 import type { SegmentCompiler } from "../../engine/membership";
-import type { VerifyReport } from "../port";
+import type { ContactState, StoredSegment } from "../../engine/step-tx";
+import { type VerifiedList, type VerifyTx, verifyStore } from "../../engine/verify";
+import { runSync } from "../../engine/work";
+import { ROW_SPAN } from "../event-runs";
+import type { MembershipEvent, VerifyReport } from "../port";
 import { StatementCache } from "./database";
-import { liveRow } from "./engine-step";
 import { MemberBlocks } from "./member-blocks";
 import { type ContactRow, type EventRow, eventsFromRow, factsFromRow, type SegmentRow } from "./rows";
+import { storedSegment } from "./step-tx";
 
-const MAX_REPORTED_PER_SEGMENT = 20;
+class SqliteVerifyTx implements VerifyTx {
+  private readonly q: StatementCache;
+  private readonly blocks: MemberBlocks;
+  private readonly state: { checkpoint: number; clock: number };
+
+  constructor(db: Database.Database) {
+    this.q = new StatementCache(db);
+    this.blocks = new MemberBlocks(this.q);
+    this.state = this.q.get("SELECT checkpoint, clock FROM engine_state WHERE id = 1").get() as { checkpoint: number; clock: number };
+  }
+
+  clock(): number {
+    return this.state.clock;
+  }
+
+  pending() {
+    const ids = (column: string) =>
+      new Set((this.q.pluck(`SELECT DISTINCT ${column} FROM changes WHERE seq > ? AND ${column} IS NOT NULL`).all(this.state.checkpoint) as number[]).map(String));
+    return { contacts: ids("contact_id"), segments: ids("segment_id") };
+  }
+
+  orphanMemberships(): number {
+    return this.q.pluck("SELECT count(*) FROM member_blocks m WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.id = m.segment_id)").get() as number;
+  }
+
+  lists(): VerifiedList[] {
+    const rows = this.q.get("SELECT id, custom_fields, time_zone, contact_count FROM lists ORDER BY id").all() as { id: number; custom_fields: string; time_zone: string; contact_count: number }[];
+    return rows.map((row) => ({ id: String(row.id), customFields: JSON.parse(row.custom_fields) as CustomFieldDef[], timeZone: row.time_zone, contactCount: row.contact_count }));
+  }
+
+  countContacts(listId: string): number {
+    return this.q.pluck("SELECT count(*) FROM contacts WHERE list_id = ?").get(Number(listId)) as number;
+  }
+
+  segments(listId: string): StoredSegment[] {
+    return (this.q.get("SELECT * FROM segments WHERE list_id = ? ORDER BY id").all(Number(listId)) as SegmentRow[]).map(storedSegment);
+  }
+
+  members(segmentId: string): Set<string> {
+    return new Set(this.blocks.members(Number(segmentId)).map(String));
+  }
+
+  contacts(listId: string, after: string | null, limit: number): ContactState[] {
+    const rows = this.q.get("SELECT * FROM contacts WHERE list_id = ? AND id > ? ORDER BY id LIMIT ?").all(Number(listId), after === null ? 0 : Number(after), limit) as ContactRow[];
+    return rows.map((row) => ({ id: String(row.id), listId, facts: factsFromRow(row) }));
+  }
+
+  events(segmentId: string, after: number, limit: number): MembershipEvent[] {
+    const events: MembershipEvent[] = [];
+    const select = this.q.get("SELECT * FROM events WHERE segment_id = ? AND kind IN ('ENTERED', 'LEFT') AND seq >= ? ORDER BY seq LIMIT 100");
+    for (let seq = Math.floor(after / ROW_SPAN); ; ) {
+      const rows = select.all(Number(segmentId), seq) as EventRow[];
+      for (const row of rows) {
+        for (const event of eventsFromRow(row)) {
+          if (event.seq > after) events.push(event);
+          if (events.length === limit) return events;
+        }
+      }
+      if (rows.length < 100) return events;
+      seq = rows[rows.length - 1]!.seq + 1;
+    }
+  }
+}
 
 export function verifyDatabase(db: Database.Database, compiler: SegmentCompiler): VerifyReport {
-  // One read transaction: a consistent snapshot even while the engine writes.
-  return db.transaction(() => check(db, compiler))();
-}
-
-function check(db: Database.Database, compiler: SegmentCompiler): VerifyReport {
-  const state = db.prepare("SELECT checkpoint, clock FROM engine_state WHERE id = 1").get() as { checkpoint: number; clock: number };
-  const pendingContacts = new Set(
-    db.prepare("SELECT DISTINCT contact_id FROM changes WHERE seq > ? AND contact_id IS NOT NULL").pluck().all(state.checkpoint) as number[],
-  );
-  const pendingSegments = new Set(
-    db.prepare("SELECT DISTINCT segment_id FROM changes WHERE seq > ? AND segment_id IS NOT NULL").pluck().all(state.checkpoint) as number[],
-  );
-  const report: VerifyReport = { segments: 0, contactsChecked: 0, pending: pendingContacts.size, differences: [] };
-  const differences = report.differences;
-  const blocks = new MemberBlocks(new StatementCache(db));
-
-  const orphans = db
-    .prepare("SELECT count(*) FROM member_blocks m WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.id = m.segment_id)")
-    .pluck()
-    .get() as number;
-  if (orphans > 0) differences.push(`${orphans} membership blocks belong to no segment`);
-
-  const lists = db.prepare("SELECT id, custom_fields, time_zone, contact_count FROM lists ORDER BY id").all() as {
-    id: number;
-    custom_fields: string;
-    time_zone: string;
-    contact_count: number;
-  }[];
-  for (const list of lists) {
-    const customFields = JSON.parse(list.custom_fields) as CustomFieldDef[];
-    const at = evalTime(state.clock, list.time_zone);
-    const counted = db.prepare("SELECT count(*) FROM contacts WHERE list_id = ?").pluck().get(list.id) as number;
-    if (counted !== list.contact_count) differences.push(`list ${list.id}: contactCount is ${list.contact_count}, the list holds ${counted}`);
-
-    const segments = db.prepare("SELECT * FROM segments WHERE list_id = ? ORDER BY id").all(list.id) as SegmentRow[];
-    const members = new Map<number, Set<number>>();
-    for (const segment of segments) {
-      report.segments++;
-      const ids = blocks.members(segment.id);
-      members.set(segment.id, new Set(ids));
-      if (ids.length !== segment.member_count) {
-        differences.push(`segment ${segment.id}: memberCount is ${segment.member_count}, it has ${ids.length} members`);
-      }
-    }
-    const checked = segments.filter((s) => s.status === "READY" && !pendingSegments.has(s.id));
-    const live = checked.map((row) => ({
-      row,
-      segment: compiler.compile(liveRow(row), customFields, list.time_zone),
-      reported: 0,
-      seen: new Set<number>(),
-    }));
-    const note = (entry: (typeof live)[number], message: string) => {
-      if (entry.reported++ < MAX_REPORTED_PER_SEGMENT) differences.push(`segment ${entry.row.id}: ${message}`);
-    };
-    for (const contact of db.prepare("SELECT * FROM contacts WHERE list_id = ?").iterate(list.id) as Iterable<ContactRow>) {
-      if (pendingContacts.has(contact.id)) continue;
-      report.contactsChecked++;
-      const facts = factsFromRow(contact);
-      for (const entry of live) {
-        const member = members.get(entry.row.id)!.has(contact.id);
-        entry.seen.add(contact.id);
-        if (entry.row.type !== "DYNAMIC") continue;
-        const matches = entry.segment.predicate(facts, at);
-        if (matches && !member) note(entry, `contact ${contact.id} matches the condition but is not a member`);
-        if (!matches && member) note(entry, `contact ${contact.id} is a member but does not match the condition`);
-      }
-    }
-    for (const entry of live) {
-      for (const contactId of members.get(entry.row.id)!) {
-        if (!entry.seen.has(contactId) && !pendingContacts.has(contactId)) note(entry, `member ${contactId} is not a contact of the list`);
-      }
-      checkEvents(db, entry.row.id, members.get(entry.row.id)!, pendingContacts, (message) => note(entry, message));
-    }
-  }
-  return report;
-}
-
-/** Per contact, events alternate ENTERED / LEFT and the last one agrees with membership now. */
-function checkEvents(
-  db: Database.Database,
-  segmentId: number,
-  members: ReadonlySet<number>,
-  pending: ReadonlySet<number>,
-  note: (message: string) => void,
-): void {
-  const last = new Map<number, string>();
-  const rows = db
-    .prepare("SELECT * FROM events WHERE segment_id = ? AND kind IN ('ENTERED', 'LEFT') ORDER BY seq")
-    .iterate(segmentId) as Iterable<EventRow>;
-  for (const row of rows) {
-    for (const event of eventsFromRow(row)) {
-      const contactId = Number(event.contactId);
-      if (last.get(contactId) === event.kind) note(`event ${event.seq}: contact ${contactId} ${event.kind} twice in a row`);
-      last.set(contactId, event.kind);
-    }
-  }
-  for (const [contactId, kind] of last) {
-    if (pending.has(contactId)) continue;
-    const member = members.has(contactId);
-    if (member && kind === "LEFT") note(`contact ${contactId} is a member but its last event is LEFT`);
-    if (!member && kind === "ENTERED") note(`contact ${contactId} is not a member but its last event is ENTERED`);
-  }
+  return db.transaction(() => runSync(verifyStore(new SqliteVerifyTx(db), compiler)))();
 }

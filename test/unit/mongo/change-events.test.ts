@@ -1,201 +1,131 @@
 /**
- * Change-event translation: events shaped as MongoDB documents them
- * (https://www.mongodb.com/docs/manual/reference/change-events/), as a contacts stream opened
- * with `fullDocument: "updateLookup"` delivers them.
+ * Change-event translation, on events shaped as MongoDB documents them
+ * (https://www.mongodb.com/docs/manual/reference/change-events/) for a stream opened on the
+ * database: contact writes, inserted condition commands, and the events that end a stream. The
+ * pipeline's $match and $project are run with mingo on the same events.
  */
+import { Aggregator } from "mingo";
 import { ObjectId, Timestamp } from "mongodb";
-import { type ChangeEventDoc, CONTACT_STREAM_PIPELINE, translateChange } from "../../../src/stores/mongo/change-events";
-import type { ContactDoc } from "../../../src/stores/mongo/documents";
+import type { CommandDoc } from "../../../src/stores/mongo/collections";
+import { type ChangeEventDoc, FEED_PIPELINE, timestampMark, tokenMark, translateChange } from "../../../src/stores/mongo/change-events";
 
-const ns = { db: "segments", coll: "contacts" };
 let tokenSeq = 0;
-/** A resume token as the server sends it (hex-encoded KeyString in `_data`). */
-const token = () => ({ _data: `8266A1B2C3000000${(++tokenSeq).toString(16).padStart(4, "0")}2B042C0100296E5A1004` });
-const clusterTime = () => new Timestamp({ t: 1_717_000_000, i: tokenSeq + 1 });
+/** A resume token as the server sends it: hex KeyString in `_data`, the cluster time first (0x82, seconds, increment). */
+const token = (t = 1_717_000_000, i = ++tokenSeq) => ({ _data: `82${t.toString(16).toUpperCase().padStart(8, "0")}${i.toString(16).toUpperCase().padStart(8, "0")}2B042C0100296E5A1004` });
+const clusterTime = () => new Timestamp({ t: 1_717_000_000, i: tokenSeq });
+const contactsNs = { db: "segments", coll: "contacts" };
+const commandsNs = { db: "segments", coll: "segment_commands" };
 
-function contactDoc(overrides: Partial<ContactDoc> = {}): ContactDoc {
-  const at = new Date("2024-06-01T10:00:00.000Z");
-  return {
-    _id: new ObjectId(),
-    listId: new ObjectId(),
-    email: "Ada@Example.com",
-    firstName: "Ada",
-    lastName: "Lovelace",
-    phone: null,
-    country: "GB",
-    city: null,
-    gender: null,
-    birthDate: "1815-12-10",
-    tags: ["VIP"],
-    attributes: { plan: "Pro" },
-    n: {
-      email: "ada@example.com",
-      firstName: "ada",
-      lastName: "lovelace",
-      phone: null,
-      country: "gb",
-      city: null,
-      gender: null,
-      tags: ["vip"],
-      attributes: { plan: "pro" },
-    },
-    createdAt: at,
-    updatedAt: at,
-    ...overrides,
-  };
-}
+type Event = ChangeEventDoc & Record<string, unknown>;
 
-/** The shapes the server sends (fields the pipeline projects away are kept: translation must not need them). */
 const events = {
-  insert(doc: ContactDoc): ChangeEventDoc & Record<string, unknown> {
-    return { _id: token(), operationType: "insert", clusterTime: clusterTime(), wallTime: new Date(), ns, documentKey: { _id: doc._id, listId: doc.listId }, fullDocument: doc };
-  },
-  update(id: ObjectId, current: ContactDoc | null | undefined): ChangeEventDoc & Record<string, unknown> {
-    const event: ChangeEventDoc & Record<string, unknown> = {
-      _id: token(),
-      operationType: "update",
-      clusterTime: clusterTime(),
-      wallTime: new Date(),
-      ns,
-      documentKey: { _id: id },
-      updateDescription: { updatedFields: { firstName: "Augusta", "n.firstName": "augusta" }, removedFields: [], truncatedArrays: [] },
-    };
-    if (current !== undefined) event.fullDocument = current;
+  contact(operationType: "insert" | "update" | "replace" | "delete", id = new ObjectId()): Event {
+    const event: Event = { _id: token(), operationType, clusterTime: clusterTime(), wallTime: new Date(), ns: contactsNs, documentKey: { _id: id } };
+    if (operationType === "insert" || operationType === "replace") event.fullDocument = { _id: id, listId: new ObjectId(), email: "ada@example.com" };
+    if (operationType === "update") event.updateDescription = { updatedFields: { firstName: "Augusta" }, removedFields: [], truncatedArrays: [] };
     return event;
   },
-  replace(id: ObjectId, current: ContactDoc | null | undefined): ChangeEventDoc & Record<string, unknown> {
-    const event: ChangeEventDoc & Record<string, unknown> = { _id: token(), operationType: "replace", clusterTime: clusterTime(), wallTime: new Date(), ns, documentKey: { _id: id } };
-    if (current !== undefined) event.fullDocument = current;
-    return event;
+  command(command: CommandDoc): Event {
+    return { _id: token(), operationType: "insert", clusterTime: clusterTime(), wallTime: new Date(), ns: commandsNs, documentKey: { _id: command._id }, fullDocument: command };
   },
-  delete(id: ObjectId): ChangeEventDoc & Record<string, unknown> {
-    return { _id: token(), operationType: "delete", clusterTime: clusterTime(), wallTime: new Date(), ns, documentKey: { _id: id } };
-  },
-  drop(): ChangeEventDoc & Record<string, unknown> {
-    return { _id: token(), operationType: "drop", clusterTime: clusterTime(), wallTime: new Date(), ns };
-  },
-  rename(): ChangeEventDoc & Record<string, unknown> {
-    return { _id: token(), operationType: "rename", clusterTime: clusterTime(), wallTime: new Date(), ns, to: { db: "segments", coll: "contacts_old" } };
-  },
-  dropDatabase(): ChangeEventDoc & Record<string, unknown> {
-    return { _id: token(), operationType: "dropDatabase", clusterTime: clusterTime(), wallTime: new Date(), ns: { db: "segments" } };
-  },
-  /** invalidate has neither ns nor documentKey. */
-  invalidate(): ChangeEventDoc & Record<string, unknown> {
-    return { _id: token(), operationType: "invalidate", clusterTime: clusterTime(), wallTime: new Date() };
+  other(operationType: string, ns?: { db: string; coll?: string }): Event {
+    return { _id: token(), operationType, clusterTime: clusterTime(), wallTime: new Date(), ...(ns ? { ns } : {}) };
   },
 };
 
+const aCommand = (): CommandDoc => ({ _id: 7, segmentId: new ObjectId(), condition: { field: "country", operator: "EQUALS", value: "Norway" }, createdAt: new Date() });
+
+/** What the pipeline lets through, and how it shapes each event. */
+const throughPipeline = (stream: Event[]) => new Aggregator(FEED_PIPELINE).run(stream) as Event[];
+
 describe("translateChange", () => {
-  test("insert: CONTACT_ADDED with the inserted document", () => {
-    const doc = contactDoc();
-    const event = events.insert(doc);
-    expect(translateChange(event)).toEqual({ kind: "contact", contactId: doc._id, reason: "CONTACT_ADDED", document: doc, token: event._id });
+  test.each(["insert", "update", "replace", "delete"] as const)("a contact %s names the contact by documentKey._id, added only for an insert", (operationType) => {
+    const id = new ObjectId();
+    const event = events.contact(operationType, id);
+    expect(translateChange(event)).toEqual({ kind: "contact", contactId: id, added: operationType === "insert", token: event._id });
   });
 
-  test.each(["update", "replace"] as const)("%s with a looked-up document: CONTACT_UPDATED with the current document", (operationType) => {
-    const doc = contactDoc({ firstName: "Augusta" });
-    const event = events[operationType](doc._id, doc);
-    const entry = translateChange(event);
-    expect(entry).toEqual({ kind: "contact", contactId: doc._id, reason: "CONTACT_UPDATED", document: doc, token: event._id });
-    // The id comes from documentKey, not from the looked-up document.
-    expect(entry.kind === "contact" && entry.contactId).toBe(event.documentKey!._id);
+  test("an inserted command is a condition change carrying the command", () => {
+    const command = aCommand();
+    const event = events.command(command);
+    expect(translateChange(event)).toEqual({ kind: "condition", command, token: event._id });
+  });
+
+  test("an insert into segment_commands without a command's shape is ignored", () => {
+    const event = { ...events.command(aCommand()), fullDocument: { _id: "x" } };
+    expect(translateChange(event)).toEqual({ kind: "ignored", token: event._id });
   });
 
   test.each([
-    ["update", null],
-    ["update", undefined],
-    ["replace", null],
-    ["replace", undefined],
-  ] as const)("%s whose lookup found nothing (fullDocument %s): CONTACT_DELETED with document null", (operationType, fullDocument) => {
-    const id = new ObjectId();
-    const event = events[operationType](id, fullDocument);
-    expect("fullDocument" in event).toBe(fullDocument === null);
-    expect(translateChange(event)).toEqual({ kind: "contact", contactId: id, reason: "CONTACT_DELETED", document: null, token: event._id });
-  });
-
-  test("delete: CONTACT_DELETED with document null", () => {
-    const id = new ObjectId();
-    const event = events.delete(id);
-    expect(translateChange(event)).toEqual({ kind: "contact", contactId: id, reason: "CONTACT_DELETED", document: null, token: event._id });
-  });
-
-  test("a delete with a shard key in documentKey still names the contact by _id", () => {
-    const id = new ObjectId();
-    const event = { ...events.delete(id), documentKey: { listId: new ObjectId(), _id: id } };
-    expect(translateChange(event)).toMatchObject({ kind: "contact", contactId: id, reason: "CONTACT_DELETED", document: null });
-  });
-
-  test.each(["drop", "rename", "dropDatabase", "invalidate"] as const)("%s: invalidated", (operationType) => {
-    const event = events[operationType]();
-    expect(event.documentKey).toBeUndefined();
+    ["drop", contactsNs],
+    ["rename", commandsNs],
+    ["dropDatabase", { db: "segments" }],
+    ["invalidate", undefined],
+  ] as const)("%s ends the stream: invalidated", (operationType, ns) => {
+    const event = events.other(operationType, ns);
     expect(translateChange(event)).toEqual({ kind: "invalidated", token: event._id });
   });
 
-  test.each(["create", "createIndexes", "dropIndexes", "modify", "shardCollection", "reshardCollection", "refineCollectionShardKey", "somethingNew"])(
-    "unknown or unused type %s: ignored (with its token)",
-    (operationType) => {
-      const event: ChangeEventDoc = { _id: token(), operationType, clusterTime: clusterTime() };
-      expect(translateChange(event)).toEqual({ kind: "ignored", token: event._id });
-    },
-  );
-
-  test("every entry carries its event's own resume token (the same object)", () => {
-    const doc = contactDoc();
-    const stream = [
-      events.insert(doc),
-      events.update(doc._id, doc),
-      events.update(doc._id, null),
-      events.replace(doc._id, doc),
-      events.replace(doc._id, undefined),
-      events.delete(doc._id),
-      events.drop(),
-      events.rename(),
-      events.dropDatabase(),
-      events.invalidate(),
-      { _id: token(), operationType: "createIndexes" },
-    ];
-    const tokens = stream.map((event) => translateChange(event).token);
-    stream.forEach((event, i) => expect(tokens[i]).toBe(event._id));
-    expect(new Set(tokens.map((t) => (t as { _data: string })._data)).size).toBe(stream.length);
+  test.each(["create", "createIndexes", "dropIndexes", "modify", "shardCollection", "somethingNew"])("%s: ignored, with its token", (operationType) => {
+    const event = events.other(operationType, contactsNs);
+    expect(translateChange(event)).toEqual({ kind: "ignored", token: event._id });
   });
 });
 
-describe("CONTACT_STREAM_PIPELINE", () => {
-  const handled = ["insert", "update", "replace", "delete", "drop", "rename", "dropDatabase", "invalidate"];
-
-  test("its $match admits exactly the operation types translateChange handles", () => {
-    const match = CONTACT_STREAM_PIPELINE.find((stage) => "$match" in stage) as { $match: { operationType: { $in: string[] } } };
-    const admitted = match.$match.operationType.$in;
-    expect([...admitted].sort()).toEqual([...handled].sort());
-    expect(new Set(admitted).size).toBe(admitted.length);
-    // Every admitted type is translated to something other than "ignored" …
-    for (const operationType of admitted) {
-      const event: ChangeEventDoc = { _id: token(), operationType, documentKey: { _id: new ObjectId() }, fullDocument: null };
-      expect({ operationType, kind: translateChange(event).kind }).not.toEqual({ operationType, kind: "ignored" });
-    }
-    // … and the types it filters out would only be ignored.
-    for (const operationType of ["create", "createIndexes", "dropIndexes", "modify", "shardCollection"]) {
-      expect(admitted).not.toContain(operationType);
-      expect(translateChange({ _id: token(), operationType }).kind).toBe("ignored");
-    }
+describe("FEED_PIPELINE", () => {
+  test("passes contact writes, inserted commands and the events that end the stream, in order, and nothing else", () => {
+    const command = aCommand();
+    const stream = [
+      events.contact("insert"),
+      events.other("insert", { db: "segments", coll: "events" }),
+      events.contact("update"),
+      events.command(command),
+      events.other("delete", commandsNs),
+      events.other("update", { db: "segments", coll: "memberships" }),
+      events.contact("replace"),
+      events.contact("delete"),
+      events.other("createIndexes", contactsNs),
+      events.other("drop", { db: "segments", coll: "memberships" }),
+      events.other("drop", contactsNs),
+      events.other("rename", commandsNs),
+      events.other("dropDatabase", { db: "segments" }),
+      events.other("invalidate"),
+    ];
+    const passed = throughPipeline(stream);
+    expect(passed.map((event) => event._id)).toEqual([0, 2, 3, 6, 7, 10, 11, 12, 13].map((i) => stream[i]!._id));
+    expect(passed.map((event) => translateChange(event).kind)).toEqual(["contact", "contact", "condition", "contact", "contact", "invalidated", "invalidated", "invalidated", "invalidated"]);
   });
 
-  test("it keeps every field translateChange reads and does not touch the resume token", () => {
-    expect(CONTACT_STREAM_PIPELINE).toEqual([
-      { $match: { operationType: { $in: handled } } },
-      { $project: { operationType: 1, documentKey: 1, fullDocument: 1, clusterTime: 1 } },
-    ]);
-    const project = (CONTACT_STREAM_PIPELINE[1] as { $project: Record<string, unknown> }).$project;
-    // Projecting _id away (or changing it) makes the server fail the stream: it must stay implicit.
-    expect(project).not.toHaveProperty("_id");
-    for (const field of ["operationType", "documentKey", "fullDocument"]) expect(project[field]).toBe(1);
+  test("keeps the resume token, drops contact documents and keeps command documents", () => {
+    const command = aCommand();
+    const [insert, inserted] = throughPipeline([events.contact("insert"), events.command(command)]);
+    expect(insert!.fullDocument).toBeUndefined();
+    expect(insert).not.toHaveProperty("wallTime");
+    expect(insert!._id).toEqual(expect.objectContaining({ _data: expect.any(String) }));
+    expect(inserted!.fullDocument).toEqual(command);
+    expect(translateChange(inserted!)).toMatchObject({ kind: "condition", command });
+  });
+});
+
+describe("marks", () => {
+  test("a resume token's mark is its cluster time, and marks order as cluster times do", () => {
+    expect(tokenMark(token(0x612e8513, 1))).toBe("612e851300000001");
+    expect(tokenMark(token(0x612e8513, 1))).toBe(timestampMark(new Timestamp({ t: 0x612e8513, i: 1 })));
+    const times = [
+      [1_630_438_675, 1],
+      [1_630_438_675, 2],
+      [1_630_438_675, 0x10],
+      [1_630_438_676, 0],
+      [1_717_000_000, 5],
+    ];
+    const marks = times.map(([t, i]) => tokenMark(token(t, i))!);
+    expect([...marks].sort()).toEqual(marks);
+    expect(marks.map((mark, k) => mark === timestampMark(new Timestamp({ t: times[k]![0]!, i: times[k]![1]! })))).toEqual(times.map(() => true));
   });
 
-  test("a projected event (only the kept fields) translates like the full one", () => {
-    const doc = contactDoc();
-    const full = events.insert(doc);
-    const projected: ChangeEventDoc = { _id: full._id, operationType: full.operationType, documentKey: full.documentKey, fullDocument: full.fullDocument, clusterTime: full.clusterTime };
-    expect(translateChange(projected)).toEqual(translateChange(full));
+  test("a token of another shape has no mark", () => {
+    expect(tokenMark({ _data: "0100" })).toBeNull();
+    expect(tokenMark("8261")).toBeNull();
+    expect(tokenMark(null)).toBeNull();
   });
 });

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { MongoServerError, ObjectId, Timestamp } from "mongodb";
-import type { ChangeEventDoc, FeedEntry } from "../../../src/stores/mongo/change-events";
+import type { ChangeEventDoc, FeedChange } from "../../../src/stores/mongo/change-events";
 import { ChangeFeed, type ChangeStreamLike, type FeedBatch, type FeedPosition, positionLost } from "../../../src/stores/mongo/change-feed";
 
 type Token = { _data: string };
@@ -88,8 +88,7 @@ function harness(scripts: Scripted[][], maxBuffer?: number, clock = new TokenClo
 
 function change(clock: TokenClock, operationType = "insert"): ChangeEventDoc {
   const _id = new ObjectId();
-  const fullDocument = operationType === "delete" ? undefined : ({ _id, listId: new ObjectId() } as never);
-  return { _id: clock.next(), operationType, clusterTime: new Timestamp({ t: 1_717_000_000, i: 1 }), documentKey: { _id }, ...(fullDocument ? { fullDocument } : {}) };
+  return { _id: clock.next(), operationType, ns: { db: "segments", coll: "contacts" }, clusterTime: new Timestamp({ t: 1_717_000_000, i: 1 }), documentKey: { _id } };
 }
 
 /** A script of n changes, tokens from a clock shared with the harness. */
@@ -97,7 +96,7 @@ function changes(clock: TokenClock, n: number): ChangeEventDoc[] {
   return Array.from({ length: n }, () => change(clock));
 }
 
-const tokensOf = (entries: readonly FeedEntry[]) => entries.map((entry) => (entry.token as Token)._data);
+const tokensOf = (entries: readonly FeedChange[]) => entries.map((entry) => (entry.token as Token)._data);
 const dataOf = (events: readonly ChangeEventDoc[]) => events.map((event) => (event._id as Token)._data);
 
 const historyLost = () =>
@@ -267,7 +266,7 @@ describe("batches", () => {
     await h.feed.fill();
     expect(h.feed.pending).toBe(4);
     expect(stream().reads).toBe(7);
-    const all: FeedEntry[] = [...first.entries];
+    const all: FeedChange[] = [...first.entries];
     for (let i = 0; i < 5 && h.feed.pending > 0; i++) {
       const batch = h.feed.peek(4);
       all.push(...batch.entries);
@@ -283,7 +282,7 @@ describe("batches", () => {
     h.feed.start({ resumeAfter: { _data: "82000000002B" } });
     await h.feed.fill();
     const batch = h.feed.peek(10);
-    expect(batch.entries.map((e) => (e.kind === "contact" ? e.reason : e.kind))).toEqual(["CONTACT_ADDED", "CONTACT_UPDATED", "CONTACT_DELETED", "ignored"]);
+    expect(batch.entries.map((e) => (e.kind === "contact" ? `contact${e.added ? ", added" : ""}` : e.kind))).toEqual(["contact, added", "contact", "contact", "ignored"]);
     expect(batch.token).toBe((h.script[3] as ChangeEventDoc)._id);
     expect(h.feed.isLost).toBe(false);
     h.feed.ack(batch);
@@ -427,7 +426,7 @@ describe("nothing lost or doubled across fill / peek / ack cycles (property)", (
           const h = harness([script], maxBuffer, clock);
           h.feed.start(fromTime ? { startAtOperationTime: new Timestamp({ t: 1, i: 1 }) } : { resumeAfter: start });
 
-          const acked: FeedEntry[] = [];
+          const acked: FeedChange[] = [];
           let checkpoint: unknown = fromTime ? null : start;
           let unacked: FeedBatch | null = null;
           const stream = h.opened[0]!;

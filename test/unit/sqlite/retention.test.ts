@@ -47,7 +47,7 @@ test("the engine removes the change-feed entries it applies, in the step that ap
     expect(store.db.prepare("SELECT seq FROM changes ORDER BY seq").pluck().all()).toEqual(Array.from({ length: 10 }, (_, i) => 21 + i));
     await store.engineStep({ holder: "h", wallNow: Date.now(), now: NOW, maxChanges: 20, buildChunk: 1_000 });
     expect(count(store, "SELECT count(*) FROM changes")).toBe(0);
-    expect((await store.engineStatus()).checkpoint).toBe(30);
+    expect((await store.engineStatus()).appliedChanges).toBe(30);
   } finally {
     await store.close();
   }

@@ -40,7 +40,7 @@ test("the patch is made against the list as it stands when the write runs", asyn
     const updated = await store.updateContact(id, "w", patchFor, NOW + 1);
     await widened;
     expect(seen).toEqual([["plan", "seats"]]);
-    expect(updated).toMatchObject({ id, attributes: { plan: "pro" } });
+    expect(updated!.value).toMatchObject({ id, attributes: { plan: "pro" } });
   });
 });
 
@@ -51,7 +51,7 @@ test("a patch that cannot be made writes nothing, and the error is the caller's"
     // Another write of the same turn commits regardless.
     const other = store.updateContact(id, "w", (current) => cleanContactPatch({ city: "Oslo" }, catalogOf(current.customFields)), NOW + 1);
     await expect(refused).rejects.toMatchObject({ code: "BAD_USER_INPUT" });
-    expect(await other).toMatchObject({ city: "Oslo", attributes: {} });
+    expect((await other)!.value).toMatchObject({ city: "Oslo", attributes: {} });
     expect(changesOf(store)).toBe(before + 1);
     expect((await store.getContacts([id]))[0]).toMatchObject({ city: "Oslo", attributes: {} });
   });

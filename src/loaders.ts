@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import type { ContactRecord, ListRecord, SegmentRecord, Store } from "../stores/port";
+import type { ContactRecord, ListRecord, SegmentRecord, Store } from "./stores/port";
 
 /**
  * Every batched read a request makes, built fresh per request (and per subscription event).

@@ -1,0 +1,315 @@
+/**
+ * One membership-engine step, for every store: due clock flips, a batch of the change feed in
+ * feed order (contact changes, and condition changes with their exact membership difference),
+ * and a chunk of a segment build, committed with the checkpoint in the store's one transaction.
+ * Every decision compares a contact's current state with its stored memberships, so applying a
+ * change twice changes nothing.
+ */
+import { type Condition, type EvalTime, evalTime, type TimeTrigger } from "../conditions";
+import type { ChangeReason, EngineStepInput, EngineStepResult } from "../stores/port";
+import { eventRuns, ROW_SPAN } from "../stores/event-runs";
+import {
+  flipRanges,
+  type ListState,
+  type LiveSegment,
+  nextWake,
+  type PendingEvent,
+  reconcileContact,
+  segmentsReading,
+  StepLog,
+  StepTimes,
+} from "./membership";
+import type { ContactState, FeedEntry, StepTx, StoredSegment } from "./step-tx";
+import { ask, type Work } from "./work";
+
+/** Ids read per page when comparing a member set with a match set. */
+const PAGE = 50_000;
+
+class StepContext extends StepTimes {
+  readonly log: StepLog;
+  /** Events written by this step, with their positions. */
+  readonly committed: PendingEvent[] = [];
+  /** The position of the newest event before this step wrote any. */
+  previousEvent = 0;
+
+  constructor(
+    readonly tx: StepTx,
+    clock: number,
+  ) {
+    super(clock);
+    this.log = new StepLog(clock);
+  }
+}
+
+const notLeader = (): EngineStepResult => ({ leader: false, changes: 0, events: [], previousEvent: 0, more: false, nextWakeAt: null, applied: null });
+
+export function* engineStep(tx: StepTx, { holder, wallNow, now, maxChanges, buildChunk }: EngineStepInput): Work<EngineStepResult> {
+  if (!(yield* ask(tx.holdsLease(holder, wallNow)))) return notLeader();
+  const clock = Math.max(yield* ask(tx.clock()), now);
+  const ctx = new StepContext(tx, clock);
+
+  for (const segment of yield* ask(tx.dueSegments(clock))) yield* clockStep(ctx, segment);
+  // A contact may flip back in the same step: the clock's flips are persisted first.
+  yield* flush(ctx);
+
+  const entries = yield* ask(tx.readFeed(maxChanges));
+  let contactEntries: FeedEntry[] = [];
+  for (const entry of entries) {
+    if (entry.kind === "condition") {
+      yield* contactStep(ctx, contactEntries);
+      contactEntries = [];
+      yield* conditionStep(ctx, entry);
+    } else {
+      contactEntries.push(entry);
+    }
+  }
+  yield* contactStep(ctx, contactEntries);
+
+  const feedDrained = entries.length < maxChanges;
+  const building = feedDrained ? yield* buildStep(ctx, buildChunk) : yield* ask(tx.hasBuilding());
+  yield* flush(ctx);
+  const applied = yield* ask(tx.saveCheckpoint(clock));
+  return {
+    leader: true,
+    changes: entries.length,
+    events: ctx.committed,
+    previousEvent: ctx.previousEvent,
+    more: !feedDrained || building,
+    nextWakeAt: yield* ask(tx.nextWakeAt()),
+    applied,
+  };
+}
+
+/** A list with its segments compiled, from the store's cache or read now. */
+function* listState(ctx: StepContext, listId: string): Work<ListState | null> {
+  const { tx } = ctx;
+  let state = tx.lists.get(listId);
+  if (state === undefined) {
+    const list = yield* ask(tx.readList(listId));
+    state = list
+      ? { customFields: list.customFields, timeZone: list.timeZone, segments: list.segments.map((row) => tx.compiler.compile(row, list.customFields, list.timeZone)) }
+      : null;
+    tx.lists.set(listId, state);
+  }
+  return state;
+}
+
+/** Persists what the log holds (memberships, event runs, segment counts and wake-ups), so later reads see it. */
+function* flush(ctx: StepContext): Work<void> {
+  const { log, tx } = ctx;
+  log.settleWakes();
+  if (log.writes.length > 0) yield* ask(tx.writeMemberships(log.writes));
+  const runs = eventRuns(log.events);
+  if (runs.length > 0) {
+    if (ctx.committed.length === 0) ctx.previousEvent = yield* ask(tx.lastEventPosition());
+    const seqs = yield* ask(tx.appendEventRuns(runs));
+    runs.forEach((run, r) =>
+      run.forEach((event, i) => {
+        event.seq = seqs[r]! * ROW_SPAN + i;
+        ctx.committed.push(event);
+      }),
+    );
+  }
+  if (log.touched.size > 0) yield* ask(tx.updateSegments([...log.touched].map(({ id, memberCount, nextWakeAt }) => ({ id, memberCount, nextWakeAt }))));
+  log.clear();
+}
+
+/** Brings the contacts of a run of contact changes up to date. */
+function* contactStep(ctx: StepContext, entries: readonly FeedEntry[]): Work<void> {
+  if (entries.length === 0) return;
+  // Per contact: its list, whether it was added, and the facts its changes changed (null: all).
+  const touched = new Map<string, { listId: string | null; added: boolean; changed: Set<string> | null }>();
+  for (const entry of entries) {
+    if (entry.kind !== "contact") continue;
+    const seen = touched.get(entry.contactId);
+    if (!seen) {
+      touched.set(entry.contactId, { listId: entry.listId, added: entry.added, changed: entry.changed ? new Set(entry.changed) : null });
+    } else {
+      seen.listId ??= entry.listId;
+      seen.added ||= entry.added;
+      if (seen.changed && entry.changed) for (const fact of entry.changed) seen.changed.add(fact);
+      else seen.changed = null;
+    }
+  }
+  const ids = [...touched.keys()];
+  const contacts = yield* ask(ctx.tx.contacts(ids));
+  const memberships = yield* ask(ctx.tx.memberships(ids));
+  for (const [id, { listId, added, changed }] of touched) {
+    const contact = contacts.get(id);
+    const ofList = contact?.listId ?? listId;
+    const list = ofList === null ? null : yield* listState(ctx, ofList);
+    if (!list) continue;
+    const reason: ChangeReason = !contact ? "CONTACT_DELETED" : added ? "CONTACT_ADDED" : "CONTACT_UPDATED";
+    const segments = contact && changed ? segmentsReading(list, changed) : list.segments;
+    const before = { has: (segmentId: string) => memberships.has(segmentId, id) };
+    reconcileContact(id, contact ? contact.facts : null, before, segments, ctx.at(list), reason, ctx.log);
+  }
+}
+
+/** The next instant the segment's contacts can flip, after `at`. */
+function* nextWakeOf(ctx: StepContext, segment: LiveSegment, at: EvalTime): Work<number | null> {
+  const smallest = new Map<TimeTrigger, string | number | null>();
+  for (const trigger of segment.triggers) smallest.set(trigger, yield* ask(ctx.tx.smallestAbove(segment.listId, trigger.field, trigger.threshold(at))));
+  return nextWake(segment, at, (trigger) => smallest.get(trigger) ?? null);
+}
+
+/** Applies the flips of one clock-dependent segment from its last instant to now. */
+function* clockStep(ctx: StepContext, row: StoredSegment): Work<void> {
+  const list = yield* listState(ctx, row.listId);
+  const segment = list?.segments.find((s) => s.id === row.id);
+  if (!list || !segment) return;
+  const at = ctx.at(list);
+  const candidates = new Map<string, ContactState>();
+  for (const range of flipRanges(segment, evalTime(row.clockAt, list.timeZone), at)) {
+    for (const contact of yield* ask(ctx.tx.contactsInRange(row.listId, range.trigger.field, range.above, range.upTo))) candidates.set(contact.id, contact);
+  }
+  const memberships = yield* ask(ctx.tx.memberships([...candidates.keys()]));
+  for (const [id, contact] of candidates) {
+    const member = memberships.has(row.id, id);
+    const matches = segment.predicate(contact.facts, at);
+    if (matches && !member) ctx.log.enter(segment, id, "TIME_PASSED");
+    else if (!matches && member) ctx.log.leave(segment, id, "TIME_PASSED");
+  }
+  segment.nextWakeAt = yield* nextWakeOf(ctx, segment, at);
+  ctx.log.touched.add(segment);
+  yield* ask(ctx.tx.setClockAt(row.id, ctx.clock));
+}
+
+/**
+ * The members that do not match a condition and the matches that are not members, each
+ * ascending: both sets are read a page at a time and merged, so neither is held whole.
+ */
+function* difference(tx: StepTx, segmentId: string, listId: string, condition: Condition, at: EvalTime): Work<{ unmatched: string[]; entered: string[] }> {
+  const unmatched: string[] = [];
+  const entered: string[] = [];
+  const source = (read: (after: string | null) => Work<string[]>) => {
+    let page: string[] = [];
+    let i = 0;
+    let done = false;
+    return {
+      *peek(): Work<string | null> {
+        if (i === page.length && !done) {
+          const after = page.length > 0 ? page[page.length - 1]! : null;
+          page = yield* read(after);
+          i = 0;
+          done = page.length < PAGE;
+        }
+        return i < page.length ? page[i]! : null;
+      },
+      skip() {
+        i++;
+      },
+    };
+  };
+  const members = source((after) => ask(tx.members(segmentId, after, PAGE)));
+  const matches = source((after) => ask(tx.matching(listId, condition, at, { after, upTo: null }, PAGE)));
+  for (;;) {
+    const member = yield* members.peek();
+    const match = yield* matches.peek();
+    if (member === null && match === null) break;
+    const order = member === null ? 1 : match === null ? -1 : tx.compareIds(member, match);
+    if (order < 0) {
+      unmatched.push(member!);
+      members.skip();
+    } else if (order > 0) {
+      entered.push(match!);
+      matches.skip();
+    } else {
+      members.skip();
+      matches.skip();
+    }
+  }
+  return { unmatched, entered };
+}
+
+/** Applies a new condition and its exact membership difference together. */
+function* conditionStep(ctx: StepContext, entry: Extract<FeedEntry, { kind: "condition" }>): Work<void> {
+  const { tx } = ctx;
+  yield* flush(ctx);
+  const row = yield* ask(tx.segment(entry.segmentId));
+  const list = row ? yield* listState(ctx, row.listId) : null;
+  if (!row || !list || row.type !== "DYNAMIC" || entry.version <= row.conditionVersion) return;
+  tx.lists.delete(row.listId);
+  if (row.status === "BUILDING") {
+    yield* ask(tx.restartBuild(row.id, entry.condition, entry.version, ctx.clock));
+    return;
+  }
+  const at = ctx.at(list);
+  const segment = tx.compiler.compile({ ...row, condition: entry.condition }, list.customFields, list.timeZone);
+  const { unmatched, entered } = yield* difference(tx, row.id, row.listId, segment.ast, at);
+  // A member whose contact is gone leaves with its own CONTACT_DELETED change.
+  const existing = unmatched.length > 0 ? yield* ask(tx.existing(unmatched)) : new Set<string>();
+  for (const id of unmatched) if (existing.has(id)) ctx.log.leave(segment, id, "SEGMENT_UPDATED");
+  for (const id of entered) ctx.log.enter(segment, id, "SEGMENT_UPDATED");
+  segment.nextWakeAt = segment.triggers.length > 0 ? yield* nextWakeOf(ctx, segment, at) : null;
+  ctx.log.touched.add(segment);
+  yield* ask(tx.setCondition(row.id, entry.condition, entry.version, ctx.clock));
+  yield* flush(ctx);
+}
+
+/** Evaluates the next chunk of the oldest building segment. Returns whether builds remain. */
+function* buildStep(ctx: StepContext, chunk: number): Work<boolean> {
+  const { tx } = ctx;
+  // First the step's contact changes: a building segment's member count moves with them, and
+  // the chunk counts its entries and exits from the count as stored.
+  yield* flush(ctx);
+  const row = yield* ask(tx.oldestBuilding());
+  if (!row) return false;
+  const list = yield* listState(ctx, row.listId);
+  if (!list) return true;
+  tx.lists.delete(row.listId);
+  const segment = tx.compiler.compile(row, list.customFields, list.timeZone);
+  // Every chunk evaluates at the build's start; flips since then are applied when it is READY.
+  const buildAt = evalTime(row.clockAt, list.timeZone);
+  const range = { after: row.buildCursor, upTo: yield* ask(tx.chunkEnd(row.listId, row.buildCursor, chunk)) };
+  const matching = yield* ask(tx.matching(row.listId, segment.ast, buildAt, range, Number.POSITIVE_INFINITY));
+  const { inserted, removed } = yield* ask(tx.replaceMembers(row, range, matching));
+  const memberCount = row.memberCount + inserted - removed;
+  if (range.upTo !== null) {
+    yield* ask(tx.saveBuild(row.id, range.upTo, memberCount));
+    return true;
+  }
+  segment.memberCount = memberCount;
+  const wake = row.type === "DYNAMIC" && segment.triggers.length > 0 ? yield* nextWakeOf(ctx, segment, buildAt) : null;
+  yield* ask(tx.finishBuild(row.id, memberCount, wake));
+  if (wake !== null && wake <= ctx.clock) {
+    // Flips that fell due while the segment was building are applied now, as events.
+    yield* clockStep(ctx, { ...row, status: "READY", memberCount, nextWakeAt: wake, buildCursor: null });
+    yield* flush(ctx);
+  }
+  return yield* ask(tx.hasBuilding());
+}
+
+/**
+ * Brings every READY segment of a list to its true membership, publishing the difference: for
+ * a store whose feed lost its position (a MongoDB resume token fallen off the oplog), before the
+ * feed starts again from a time captured first. DYNAMIC members that no longer match leave (as
+ * deleted when their contact is gone), matches that are not members enter; STATIC members whose
+ * contact is gone leave.
+ */
+export function* reconcileList(tx: StepTx, listId: string, now: number): Work<PendingEvent[]> {
+  const ctx = new StepContext(tx, Math.max(yield* ask(tx.clock()), now));
+  const list = yield* listState(ctx, listId);
+  if (!list) return [];
+  const at = ctx.at(list);
+  for (const segment of list.segments) {
+    if (segment.status !== "READY") continue;
+    if (segment.type === "DYNAMIC") {
+      const { unmatched, entered } = yield* difference(tx, segment.id, listId, segment.ast, at);
+      const existing = unmatched.length > 0 ? yield* ask(tx.existing(unmatched)) : new Set<string>();
+      for (const id of unmatched) ctx.log.leave(segment, id, existing.has(id) ? "CONTACT_UPDATED" : "CONTACT_DELETED");
+      for (const id of entered) ctx.log.enter(segment, id, "CONTACT_UPDATED");
+    } else {
+      for (let after: string | null = null; ; ) {
+        const members: string[] = yield* ask(tx.members(segment.id, after, PAGE));
+        if (members.length === 0) break;
+        const existing = yield* ask(tx.existing(members));
+        for (const id of members) if (!existing.has(id)) ctx.log.leave(segment, id, "CONTACT_DELETED");
+        if (members.length < PAGE) break;
+        after = members[members.length - 1]!;
+      }
+    }
+    yield* flush(ctx);
+  }
+  return ctx.committed;
+}

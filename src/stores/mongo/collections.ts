@@ -1,0 +1,130 @@
+/**
+ * The MongoDB store's collections, typed: every query of the adapter goes through these, so the
+ * type checker holds filters, updates and results to the documents' shapes. mongoose keeps the
+ * connection, the schemas and the indexes (models.ts); documents whose `_id` is an ObjectId made
+ * by the driver leave it out here (the driver's WithId adds it to what it reads).
+ */
+import type { Db, ObjectId, Timestamp } from "mongodb";
+import type { CustomFieldDef, StoredCondition } from "../../conditions";
+import type { MembershipEvent, SegmentStatus, SegmentType } from "../port";
+import type { ContactDoc } from "./documents";
+
+export interface ListDoc {
+  workspaceId: string;
+  name: string;
+  customFields: CustomFieldDef[];
+  /** Absent on lists stored before time zones: those are UTC. */
+  timeZone?: string;
+  contactCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface SegmentDoc {
+  listId: ObjectId;
+  name: string;
+  type: SegmentType;
+  status: SegmentStatus;
+  condition: StoredCondition;
+  /** The command that set the condition: older commands are not applied again. */
+  conditionSeq: number;
+  memberCount: number;
+  /** BUILDING: the last contact evaluated so far. */
+  buildCursor: ObjectId | null;
+  clockAt: Date;
+  nextWakeAt: Date | null;
+  /** STATIC: how many member buckets the fixed member set spans. */
+  buckets: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A DYNAMIC segment's member. */
+export interface MembershipDoc {
+  segmentId: ObjectId;
+  contactId: ObjectId;
+}
+
+/** A STATIC segment's members, in buckets (static-buckets.ts). */
+export interface BucketDoc {
+  segmentId: ObjectId;
+  bucket: number;
+  contactIds: ObjectId[];
+}
+
+/** A condition change waiting for the engine; `_id` numbers them in order. */
+export interface CommandDoc {
+  _id: number;
+  segmentId: ObjectId;
+  condition: StoredCondition;
+  createdAt: Date;
+}
+
+/** A run of membership events; `_id` is the run's sequence number (see event-runs.ts). */
+export interface EventDoc {
+  _id: number;
+  kind: MembershipEvent["kind"];
+  listId: ObjectId;
+  segmentId: ObjectId | null;
+  reason: MembershipEvent["reason"];
+  contacts: ObjectId[];
+  count: number;
+  memberCount: number;
+  occurredAt: Date;
+}
+
+export interface CounterDoc {
+  _id: string;
+  seq: number;
+}
+
+/** The engine's checkpoint. */
+export interface EngineStateDoc {
+  _id: string;
+  /** Where the change stream resumes (null: at startAtOperationTime). */
+  resumeToken: unknown;
+  startAtOperationTime: Timestamp | null;
+  /** The engine's clock at its last step. */
+  clock: Date | null;
+  /** The mark of the last change applied (the cluster time of its position). */
+  applied: string;
+  /** Changes applied since the store was made. */
+  processed: number;
+  /** Changes the engine has read from the stream and not applied yet, as of its last step. */
+  pending: number;
+}
+
+export interface LeaseDoc {
+  _id: string;
+  holder: string;
+  expiresAt: Date;
+}
+
+export interface ApiKeyDoc {
+  workspaceId: string;
+  name: string | null;
+  prefix: string;
+  hash: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export const ENGINE_STATE_ID = "engine";
+
+export function collectionsOf(db: Db) {
+  return {
+    lists: db.collection<ListDoc>("lists"),
+    contacts: db.collection<ContactDoc>("contacts"),
+    segments: db.collection<SegmentDoc>("segments"),
+    memberships: db.collection<MembershipDoc>("memberships"),
+    buckets: db.collection<BucketDoc>("segment_members"),
+    commands: db.collection<CommandDoc>("segment_commands"),
+    events: db.collection<EventDoc>("events"),
+    counters: db.collection<CounterDoc>("counters"),
+    state: db.collection<EngineStateDoc>("engine_state"),
+    leases: db.collection<LeaseDoc>("leases"),
+    apiKeys: db.collection<ApiKeyDoc>("api_keys"),
+  };
+}
+
+export type Collections = ReturnType<typeof collectionsOf>;

@@ -1,0 +1,484 @@
+/**
+ * The engine step's store operations on MongoDB (StepTx), on the typed collections, inside one
+ * session transaction per step; the feed is the database's change stream (change-feed.ts),
+ * whose batch a step applies and checkpoints with its resume token.
+ */
+import type { AnyBulkWriteOperation, ClientSession, Document, Filter, MongoClient, ObjectId, WithId } from "mongodb";
+import { type Condition, type EvalTime, type FieldRef, type StoredCondition } from "../../conditions";
+import type { ListState, MembershipWrite, PendingEvent, SegmentCompiler } from "../../engine/membership";
+import { engineStep, reconcileList } from "../../engine/step";
+import type { ContactState, FeedEntry, IdRange, MembershipView, SegmentProgress, StepTx, StoredList, StoredSegment } from "../../engine/step-tx";
+import { runAsync } from "../../engine/work";
+import { ROW_SPAN } from "../event-runs";
+import { ENGINE_LEASE, type EngineStepInput, type EngineStepResult, type Mark, type SegmentType } from "../port";
+import { ChangeFeed, type ChangeStreamLike, type FeedBatch, type FeedPosition } from "./change-feed";
+import { timestampMark, tokenMark } from "./change-events";
+import { type Collections, ENGINE_STATE_ID, type EngineStateDoc, type SegmentDoc } from "./collections";
+import { compileMongoFilter, fieldPath, mongoValue } from "./condition-filter";
+import { type ContactDoc, factsOfDoc } from "./documents";
+import { oid } from "./records";
+import { appendToBuckets, BUCKET_SIZE } from "./static-buckets";
+
+/** The mark before any change. */
+export const FIRST_MARK: Mark = "0".repeat(16);
+
+/** A segment document as the engine reads it. */
+export function storedSegment(doc: WithId<SegmentDoc>): StoredSegment {
+  return {
+    id: doc._id.toHexString(),
+    listId: doc.listId.toHexString(),
+    type: doc.type,
+    status: doc.status,
+    condition: doc.condition,
+    memberCount: doc.memberCount,
+    nextWakeAt: doc.nextWakeAt ? doc.nextWakeAt.getTime() : null,
+    conditionVersion: doc.conditionSeq,
+    clockAt: doc.clockAt.getTime(),
+    buildCursor: doc.buildCursor ? doc.buildCursor.toHexString() : null,
+  };
+}
+
+/** A store id the engine handed back, as an ObjectId (engine ids always name documents). */
+function id(value: string): ObjectId {
+  const parsed = oid(value);
+  if (!parsed) throw new Error(`not an ObjectId: ${value}`);
+  return parsed;
+}
+
+const ids = (values: readonly string[]) => values.map(id);
+
+/** A stored value as the condition language sees it (Dates as epoch ms). */
+function plain(value: unknown): string | number | null {
+  if (value instanceof Date) return value.getTime();
+  return typeof value === "string" || typeof value === "number" ? value : null;
+}
+
+/** The value at a dotted path of a document. */
+function at(document: Document, path: string): unknown {
+  let value: unknown = document;
+  for (const part of path.split(".")) value = value === null || typeof value !== "object" ? undefined : (value as Document)[part];
+  return value;
+}
+
+function idRange(range: IdRange): Filter<ContactDoc> {
+  const bounds: { $gt?: ObjectId; $lte?: ObjectId } = {};
+  if (range.after !== null) bounds.$gt = id(range.after);
+  if (range.upTo !== null) bounds.$lte = id(range.upTo);
+  return range.after === null && range.upTo === null ? {} : { _id: bounds };
+}
+
+export class MongoStepTx implements StepTx {
+  readonly lists = new Map<string, ListState | null>();
+  private state: WithId<EngineStateDoc> | null = null;
+
+  constructor(
+    private readonly c: Collections,
+    private readonly session: ClientSession,
+    readonly compiler: SegmentCompiler,
+    /** The feed changes this step applies (empty for a reconciliation). */
+    private readonly batch: FeedBatch,
+    /** Changes read from the stream and waiting after this batch. */
+    private readonly pendingAfter: number,
+  ) {}
+
+  compareIds(a: string, b: string): number {
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+
+  private get s() {
+    return { session: this.session };
+  }
+
+  async holdsLease(holder: string, wallNow: number): Promise<boolean> {
+    const lease = await this.c.leases.findOne({ _id: ENGINE_LEASE }, this.s);
+    return lease !== null && lease.holder === holder && lease.expiresAt.getTime() > wallNow;
+  }
+
+  private async engineState(): Promise<WithId<EngineStateDoc> | null> {
+    return (this.state ??= await this.c.state.findOne({ _id: ENGINE_STATE_ID }, this.s));
+  }
+
+  async clock(): Promise<number> {
+    return (await this.engineState())?.clock?.getTime() ?? 0;
+  }
+
+  async readFeed(): Promise<FeedEntry[]> {
+    const contactIds = this.batch.entries.flatMap((change) => (change.kind === "contact" ? [change.contactId] : []));
+    // A contact that is gone has no list to read: it is found through the segments it was in.
+    const listOfGone = new Map<string, string>();
+    if (contactIds.length > 0) {
+      const existing = new Set((await this.c.contacts.find({ _id: { $in: contactIds } }, { ...this.s, projection: { _id: 1 } }).toArray()).map((doc) => doc._id.toHexString()));
+      const gone = contactIds.filter((contactId) => !existing.has(contactId.toHexString()));
+      if (gone.length > 0) {
+        const segmentOf = new Map<string, ObjectId>();
+        for (const m of await this.c.memberships.find({ contactId: { $in: gone } }, this.s).toArray()) segmentOf.set(m.contactId.toHexString(), m.segmentId);
+        for (const b of await this.c.buckets.find({ contactIds: { $in: gone } }, { ...this.s, projection: { segmentId: 1, contactIds: 1 } }).toArray()) {
+          for (const contactId of b.contactIds) segmentOf.set(contactId.toHexString(), b.segmentId);
+        }
+        const segmentIds = [...new Set([...segmentOf.values()].map((segmentId) => segmentId.toHexString()))];
+        const listOf = new Map<string, string>();
+        for (const s of await this.c.segments.find({ _id: { $in: ids(segmentIds) } }, { ...this.s, projection: { listId: 1 } }).toArray()) listOf.set(s._id.toHexString(), s.listId.toHexString());
+        for (const [contactId, segmentId] of segmentOf) {
+          const listId = listOf.get(segmentId.toHexString());
+          if (listId) listOfGone.set(contactId, listId);
+        }
+      }
+    }
+    const entries: FeedEntry[] = [];
+    for (const change of this.batch.entries) {
+      if (change.kind === "contact") {
+        const contactId = change.contactId.toHexString();
+        entries.push({ kind: "contact", contactId, listId: listOfGone.get(contactId) ?? null, added: change.added, changed: null });
+      } else if (change.kind === "condition") {
+        entries.push({ kind: "condition", segmentId: change.command.segmentId.toHexString(), condition: change.command.condition, version: change.command._id });
+      }
+    }
+    return entries;
+  }
+
+  async saveCheckpoint(clock: number): Promise<Mark> {
+    const state = await this.engineState();
+    const { token, entries } = this.batch;
+    const applied = (token !== null ? tokenMark(token) : null) ?? state?.applied ?? FIRST_MARK;
+    await this.c.state.updateOne(
+      { _id: ENGINE_STATE_ID },
+      {
+        $set: { clock: new Date(clock), applied, pending: this.pendingAfter, ...(token !== null ? { resumeToken: token, startAtOperationTime: null } : {}) },
+        $inc: { processed: entries.length },
+      },
+      { ...this.s, upsert: true },
+    );
+    // Applied commands are needed by no one.
+    const commands = entries.flatMap((change) => (change.kind === "condition" ? [change.command._id] : []));
+    if (commands.length > 0) await this.c.commands.deleteMany({ _id: { $in: commands } }, this.s);
+    return applied;
+  }
+
+  async readList(listId: string): Promise<StoredList | null> {
+    const list = await this.c.lists.findOne({ _id: id(listId) }, { ...this.s, projection: { customFields: 1, timeZone: 1 } });
+    if (!list) return null;
+    const segments = await this.c.segments.find({ listId: id(listId) }, this.s).sort({ _id: 1 }).toArray();
+    return { customFields: list.customFields, timeZone: list.timeZone ?? "UTC", segments: segments.map(storedSegment) };
+  }
+
+  async segment(segmentId: string): Promise<StoredSegment | null> {
+    const doc = await this.c.segments.findOne({ _id: id(segmentId) }, this.s);
+    return doc ? storedSegment(doc) : null;
+  }
+
+  async dueSegments(clock: number): Promise<StoredSegment[]> {
+    return (await this.c.segments.find({ type: "DYNAMIC", status: "READY", nextWakeAt: { $lte: new Date(clock) } }, this.s).sort({ _id: 1 }).toArray()).map(storedSegment);
+  }
+
+  async oldestBuilding(): Promise<StoredSegment | null> {
+    const doc = await this.c.segments.find({ status: "BUILDING" }, this.s).sort({ _id: 1 }).limit(1).next();
+    return doc ? storedSegment(doc) : null;
+  }
+
+  async hasBuilding(): Promise<boolean> {
+    return (await this.c.segments.countDocuments({ status: "BUILDING" }, { ...this.s, limit: 1 })) > 0;
+  }
+
+  async nextWakeAt(): Promise<number | null> {
+    const doc = await this.c.segments
+      .find({ type: "DYNAMIC", status: "READY", nextWakeAt: { $ne: null } }, { ...this.s, projection: { nextWakeAt: 1 } })
+      .sort({ nextWakeAt: 1 })
+      .limit(1)
+      .next();
+    return doc?.nextWakeAt ? doc.nextWakeAt.getTime() : null;
+  }
+
+  async contacts(contactIds: readonly string[]): Promise<Map<string, ContactState>> {
+    const contacts = new Map<string, ContactState>();
+    for (let i = 0; i < contactIds.length; i += 5_000) {
+      for (const doc of await this.c.contacts.find({ _id: { $in: ids(contactIds.slice(i, i + 5_000)) } }, this.s).toArray()) {
+        contacts.set(doc._id.toHexString(), { id: doc._id.toHexString(), listId: doc.listId.toHexString(), facts: factsOfDoc(doc) });
+      }
+    }
+    return contacts;
+  }
+
+  async existing(contactIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < contactIds.length; i += 5_000) {
+      const docs = await this.c.contacts.find({ _id: { $in: ids(contactIds.slice(i, i + 5_000)) } }, { ...this.s, projection: { _id: 1 } }).toArray();
+      for (const doc of docs) found.add(doc._id.toHexString());
+    }
+    return found;
+  }
+
+  async memberships(contactIds: readonly string[]): Promise<MembershipView> {
+    const bySegment = new Map<string, Set<string>>();
+    const add = (segmentId: ObjectId, contactId: ObjectId) => {
+      const key = segmentId.toHexString();
+      let members = bySegment.get(key);
+      if (!members) bySegment.set(key, (members = new Set()));
+      members.add(contactId.toHexString());
+    };
+    for (let i = 0; i < contactIds.length; i += 5_000) {
+      const chunk = ids(contactIds.slice(i, i + 5_000));
+      for (const m of await this.c.memberships.find({ contactId: { $in: chunk } }, this.s).toArray()) add(m.segmentId, m.contactId);
+      const wanted = new Set(chunk.map((contactId) => contactId.toHexString()));
+      for (const b of await this.c.buckets.find({ contactIds: { $in: chunk } }, { ...this.s, projection: { segmentId: 1, contactIds: 1 } }).toArray()) {
+        for (const contactId of b.contactIds) if (wanted.has(contactId.toHexString())) add(b.segmentId, contactId);
+      }
+    }
+    return { has: (segmentId, contactId) => bySegment.get(segmentId)?.has(contactId) ?? false };
+  }
+
+  async contactsInRange(listId: string, field: FieldRef, above: string | number, upTo: string | number): Promise<ContactState[]> {
+    const path = fieldPath(field);
+    const docs = await this.c.contacts.find({ listId: id(listId), [path]: { $gt: mongoValue(field, above), $lte: mongoValue(field, upTo) } }, this.s).toArray();
+    return docs.map((doc) => ({ id: doc._id.toHexString(), listId, facts: factsOfDoc(doc) }));
+  }
+
+  async smallestAbove(listId: string, field: FieldRef, threshold: string | number): Promise<string | number | null> {
+    const path = fieldPath(field);
+    const doc = await this.c.contacts
+      .find({ listId: id(listId), [path]: { $gt: mongoValue(field, threshold) } }, { ...this.s, projection: { [path]: 1 } })
+      .sort({ [path]: 1 })
+      .limit(1)
+      .next();
+    return doc ? plain(at(doc, path)) : null;
+  }
+
+  async matching(listId: string, condition: Condition, when: EvalTime, range: IdRange, limit: number): Promise<string[]> {
+    const cursor = this.c.contacts.find({ $and: [{ listId: id(listId) }, idRange(range), compileMongoFilter(condition, when)] }, { ...this.s, projection: { _id: 1 } }).sort({ _id: 1 });
+    if (Number.isFinite(limit)) cursor.limit(limit);
+    return (await cursor.toArray()).map((doc) => doc._id.toHexString());
+  }
+
+  async members(segmentId: string, after: string | null, limit: number): Promise<string[]> {
+    const segment = await this.c.segments.findOne({ _id: id(segmentId) }, { ...this.s, projection: { type: 1 } });
+    if (segment?.type === "STATIC") {
+      // Buckets hold ascending ids, and later buckets higher ones (static-buckets.ts).
+      const found: string[] = [];
+      for await (const bucket of this.c.buckets.find({ segmentId: id(segmentId) }, this.s).sort({ bucket: 1 })) {
+        for (const contactId of bucket.contactIds) {
+          const hex = contactId.toHexString();
+          if (after === null || hex > after) found.push(hex);
+          if (found.length >= limit) return found;
+        }
+      }
+      return found;
+    }
+    const docs = await this.c.memberships
+      .find({ segmentId: id(segmentId), ...(after === null ? {} : { contactId: { $gt: id(after) } }) }, { ...this.s, projection: { contactId: 1 } })
+      .sort({ contactId: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((doc) => doc.contactId.toHexString());
+  }
+
+  async chunkEnd(listId: string, after: string | null, count: number): Promise<string | null> {
+    const doc = await this.c.contacts
+      .find({ listId: id(listId), ...(after === null ? {} : { _id: { $gt: id(after) } }) }, { ...this.s, projection: { _id: 1 } })
+      .sort({ _id: 1 })
+      .skip(count - 1)
+      .limit(1)
+      .next();
+    return doc ? doc._id.toHexString() : null;
+  }
+
+  async replaceMembers(segment: { id: string; type: SegmentType }, range: IdRange, matching: readonly string[]): Promise<{ inserted: number; removed: number }> {
+    const segmentId = id(segment.id);
+    if (segment.type === "STATIC") {
+      // A STATIC segment is built once, in ascending chunks: its members are appended.
+      const tail = await this.c.buckets.find({ segmentId }, { ...this.s, projection: { bucket: 1, contactIds: 1 } }).sort({ bucket: -1 }).limit(1).next();
+      let buckets = 0;
+      for (const write of appendToBuckets(ids(matching), tail?.bucket ?? -1, tail?.contactIds.length ?? BUCKET_SIZE)) {
+        await this.c.buckets.updateOne({ segmentId, bucket: write.bucket }, { $push: { contactIds: { $each: write.ids } } }, { ...this.s, upsert: true });
+        buckets = write.bucket + 1;
+      }
+      if (buckets > 0) await this.c.segments.updateOne({ _id: segmentId }, { $max: { buckets } }, this.s);
+      return { inserted: matching.length, removed: 0 };
+    }
+    const bounds = idRange(range)._id;
+    const current = new Set(
+      (await this.c.memberships.find({ segmentId, ...(bounds ? { contactId: bounds } : {}) }, { ...this.s, projection: { contactId: 1 } }).toArray()).map((m) => m.contactId.toHexString()),
+    );
+    const wanted = new Set(matching);
+    const removed = [...current].filter((contactId) => !wanted.has(contactId));
+    const added = matching.filter((contactId) => !current.has(contactId));
+    if (removed.length > 0) await this.c.memberships.deleteMany({ segmentId, contactId: { $in: ids(removed) } }, this.s);
+    if (added.length > 0) await this.c.memberships.insertMany(added.map((contactId) => ({ segmentId, contactId: id(contactId) })), this.s);
+    return { inserted: added.length, removed: removed.length };
+  }
+
+  async saveBuild(segmentId: string, cursor: string, memberCount: number): Promise<void> {
+    await this.c.segments.updateOne({ _id: id(segmentId) }, { $set: { buildCursor: id(cursor), memberCount } }, this.s);
+  }
+
+  async finishBuild(segmentId: string, memberCount: number, nextWakeAt: number | null): Promise<void> {
+    await this.c.segments.updateOne(
+      { _id: id(segmentId) },
+      { $set: { status: "READY", buildCursor: null, memberCount, nextWakeAt: nextWakeAt === null ? null : new Date(nextWakeAt) } },
+      this.s,
+    );
+  }
+
+  async restartBuild(segmentId: string, condition: StoredCondition, version: number, clock: number): Promise<void> {
+    const at = new Date(clock);
+    await this.c.segments.updateOne({ _id: id(segmentId) }, { $set: { condition, conditionSeq: version, buildCursor: null, clockAt: at, updatedAt: at } }, this.s);
+  }
+
+  async setCondition(segmentId: string, condition: StoredCondition, version: number, clock: number): Promise<void> {
+    const at = new Date(clock);
+    await this.c.segments.updateOne({ _id: id(segmentId) }, { $set: { condition, conditionSeq: version, clockAt: at, updatedAt: at } }, this.s);
+  }
+
+  async setClockAt(segmentId: string, clock: number): Promise<void> {
+    await this.c.segments.updateOne({ _id: id(segmentId) }, { $set: { clockAt: new Date(clock) } }, this.s);
+  }
+
+  async writeMemberships(writes: readonly MembershipWrite[]): Promise<void> {
+    const rows: AnyBulkWriteOperation<{ segmentId: ObjectId; contactId: ObjectId }>[] = [];
+    for (const write of writes) {
+      const segmentId = id(write.segmentId);
+      const contactId = id(write.contactId);
+      if (write.type === "STATIC") {
+        // STATIC members only ever leave (their contact was deleted).
+        if (!write.member) await this.c.buckets.updateOne({ segmentId, contactIds: contactId }, { $pull: { contactIds: contactId } }, this.s);
+        continue;
+      }
+      rows.push(write.member ? { insertOne: { document: { segmentId, contactId } } } : { deleteOne: { filter: { segmentId, contactId } } });
+    }
+    if (rows.length > 0) await this.c.memberships.bulkWrite(rows, { ...this.s, ordered: false });
+  }
+
+  async lastEventPosition(): Promise<number> {
+    const counter = await this.c.counters.findOne({ _id: "events" }, this.s);
+    if (!counter || counter.seq === 0) return 0;
+    const last = await this.c.events.findOne({ _id: counter.seq }, { ...this.s, projection: { count: 1 } });
+    // Removed by retention: unknown, and the feed reads the log again.
+    return last ? counter.seq * ROW_SPAN + last.count - 1 : -1;
+  }
+
+  async appendEventRuns(runs: readonly PendingEvent[][]): Promise<number[]> {
+    const counter = await this.c.counters.findOneAndUpdate({ _id: "events" }, { $inc: { seq: runs.length } }, { ...this.s, upsert: true, returnDocument: "after" });
+    const first = counter!.seq - runs.length + 1;
+    await this.c.events.insertMany(
+      runs.map((run, r) => {
+        const head = run[0]!;
+        return {
+          _id: first + r,
+          kind: head.kind,
+          listId: id(head.listId),
+          segmentId: id(head.segmentId),
+          reason: head.reason,
+          contacts: ids(run.map((event) => event.contactId)),
+          count: run.length,
+          memberCount: head.memberCount,
+          occurredAt: new Date(head.occurredAt),
+        };
+      }),
+      this.s,
+    );
+    return runs.map((_, r) => first + r);
+  }
+
+  async updateSegments(progress: readonly SegmentProgress[]): Promise<void> {
+    await this.c.segments.bulkWrite(
+      progress.map((s) => ({
+        updateOne: { filter: { _id: id(s.id) }, update: { $set: { memberCount: s.memberCount, nextWakeAt: s.nextWakeAt === null ? null : new Date(s.nextWakeAt) } } },
+      })),
+      this.s,
+    );
+  }
+}
+
+/** Runs engine steps on MongoDB: the change feed, each step in one session transaction, and the reconciliation a lost feed needs. */
+export class MongoEngine {
+  private readonly feed: ChangeFeed;
+
+  constructor(
+    private readonly client: MongoClient,
+    private readonly c: Collections,
+    private readonly compiler: SegmentCompiler,
+    private readonly watch: (position: FeedPosition) => ChangeStreamLike,
+  ) {
+    this.feed = new ChangeFeed((position) => this.watch(position));
+  }
+
+  get pendingChanges(): number {
+    return this.feed.pending;
+  }
+
+  /** Reads what the stream has ready (leader only); returns how many changes wait. */
+  async readAhead(): Promise<number> {
+    if (this.feed.isOpen) await this.feed.fill();
+    return this.feed.pending;
+  }
+
+  async close(): Promise<void> {
+    await this.feed.close();
+  }
+
+  private async inTransaction<T>(work: (session: ClientSession) => Promise<T>): Promise<T> {
+    const session = this.client.startSession();
+    try {
+      return await session.withTransaction(() => work(session));
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  /** The cluster's current time, captured before a full reconciliation so nothing after it is missed. */
+  private async clusterTime() {
+    const session = this.client.startSession();
+    try {
+      await this.c.state.findOne({ _id: ENGINE_STATE_ID }, { session });
+      const time = session.operationTime;
+      if (!time) throw new Error("the deployment reported no cluster time (a replica set or sharded cluster is needed)");
+      return time;
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  /** Opens the stream where the checkpoint says, or captures a time, reconciles, and starts there. */
+  private async ensureFeed(input: EngineStepInput): Promise<void> {
+    if (this.feed.isOpen && !this.feed.isLost) return;
+    const state = await this.c.state.findOne({ _id: ENGINE_STATE_ID });
+    if (!this.feed.isLost && state?.resumeToken) return this.feed.start({ resumeAfter: state.resumeToken });
+    if (!this.feed.isLost && state?.startAtOperationTime) return this.feed.start({ startAtOperationTime: state.startAtOperationTime });
+    // No usable position (first start, or the token fell off the oplog): reconcile from scratch.
+    const time = await this.clusterTime();
+    await this.reconcileAll(input);
+    await this.c.state.updateOne(
+      { _id: ENGINE_STATE_ID },
+      { $set: { resumeToken: null, startAtOperationTime: time, applied: timestampMark(time) } },
+      { upsert: true },
+    );
+    await this.feed.restart({ startAtOperationTime: time });
+  }
+
+  async step(input: EngineStepInput): Promise<EngineStepResult> {
+    const lease = await this.c.leases.findOne({ _id: ENGINE_LEASE });
+    if (!lease || lease.holder !== input.holder || lease.expiresAt.getTime() <= input.wallNow) {
+      return { leader: false, changes: 0, events: [], previousEvent: 0, more: false, nextWakeAt: null, applied: null };
+    }
+    await this.ensureFeed(input);
+    await this.feed.fill();
+    const batch = this.feed.peek(input.maxChanges);
+    const pendingAfter = this.feed.pending - batch.entries.length;
+    // A transaction retried by the driver starts over with a fresh StepTx.
+    const result = await this.inTransaction((session) => runAsync(engineStep(new MongoStepTx(this.c, session, this.compiler, batch, pendingAfter), input)));
+    if (result.leader) this.feed.ack(batch);
+    if (this.feed.isLost) result.more = true;
+    return result;
+  }
+
+  /**
+   * Full re-evaluation with diff, list by list, for when the stream has no usable position:
+   * publishes the true transitions (its events are read by the event feed from the log).
+   */
+  private async reconcileAll(input: EngineStepInput): Promise<PendingEvent[]> {
+    const events: PendingEvent[] = [];
+    for (const { _id: listId } of await this.c.lists.find({}, { projection: { _id: 1 } }).toArray()) {
+      const empty: FeedBatch = { entries: [], token: null };
+      events.push(...(await this.inTransaction((session) => runAsync(reconcileList(new MongoStepTx(this.c, session, this.compiler, empty, 0), listId.toHexString(), input.now)))));
+    }
+    return events;
+  }
+}
