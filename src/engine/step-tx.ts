@@ -49,7 +49,8 @@ export type FeedEntry =
 
 /** Stored memberships of a set of contacts (those a step asked for). */
 export interface MembershipView {
-  has(segmentId: string, contactId: string): boolean;
+  /** One contact's: whether it is a member of a segment. */
+  of(contactId: string): { has(segmentId: string): boolean };
 }
 
 /** A range of contact ids, (after, upTo]; null ends are open. */

@@ -141,8 +141,7 @@ function* contactStep(ctx: StepContext, entries: readonly FeedEntry[]): Work<voi
     if (!list) continue;
     const reason: ChangeReason = !contact ? "CONTACT_DELETED" : added ? "CONTACT_ADDED" : "CONTACT_UPDATED";
     const segments = contact && changed ? segmentsReading(list, changed) : list.segments;
-    const before = { has: (segmentId: string) => memberships.has(segmentId, id) };
-    reconcileContact(id, contact ? contact.facts : null, before, segments, ctx.at(list), reason, ctx.log);
+    reconcileContact(id, contact ? contact.facts : null, memberships.of(id), segments, ctx.at(list), reason, ctx.log);
   }
 }
 
@@ -165,7 +164,7 @@ function* clockStep(ctx: StepContext, row: StoredSegment): Work<void> {
   }
   const memberships = yield* ask(ctx.tx.memberships([...candidates.keys()]));
   for (const [id, contact] of candidates) {
-    const member = memberships.has(row.id, id);
+    const member = memberships.of(id).has(row.id);
     const matches = segment.predicate(contact.facts, at);
     if (matches && !member) ctx.log.enter(segment, id, "TIME_PASSED");
     else if (!matches && member) ctx.log.leave(segment, id, "TIME_PASSED");

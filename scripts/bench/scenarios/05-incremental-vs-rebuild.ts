@@ -137,7 +137,7 @@ export const incrementalVsRebuild: Scenario = {
           Array.from({ length: n }, () => {
             const segment = segmentIds[Math.floor(fr() * segmentIds.length)]!;
             const contact = contactIds[Math.floor(fr() * contactIds.length)]!;
-            return { segment, contact, member: blocks.has(segment, contact) };
+            return { segment, contact, member: blocks.has(String(segment), contact) };
           });
         const writeFlips = (flips: ReturnType<typeof pairs>) => {
           const cpu = process.cpuUsage();
@@ -146,7 +146,7 @@ export const incrementalVsRebuild: Scenario = {
             const events: PendingEvent[] = [];
             const now = Date.now();
             for (const { segment, contact, member } of flips) {
-              blocks.set(segment, contact, !member);
+              blocks.set(String(segment), contact, !member);
               const kind = member ? "LEFT" : "ENTERED";
               events.push({ seq: 0, kind, listId: fixture.listId, segmentId: String(segment), contactId: String(contact), reason: "CONTACT_UPDATED", memberCount: 0, occurredAt: now });
               deltas.set(segment, (deltas.get(segment) ?? 0) + (member ? -1 : 1));

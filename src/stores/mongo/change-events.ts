@@ -93,6 +93,13 @@ export function tokenMark(token: unknown): string | null {
   return data.slice(2, 18).toLowerCase();
 }
 
+/** The mark just before another: everything up to, and not including, its cluster time. */
+export function previousMark(mark: string): string {
+  const t = parseInt(mark.slice(0, 8), 16);
+  const i = parseInt(mark.slice(8, 16), 16);
+  return i > 0 ? mark.slice(0, 8) + (i - 1).toString(16).padStart(8, "0") : (t - 1).toString(16).padStart(8, "0") + "ffffffff";
+}
+
 /** A cluster time as a mark: seconds and increment, 8 hex digits each, so marks compare as strings. */
 export function timestampMark(time: Timestamp): string {
   return time.t.toString(16).padStart(8, "0") + time.i.toString(16).padStart(8, "0");

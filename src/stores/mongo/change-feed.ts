@@ -13,7 +13,7 @@
  * captured before that.
  */
 import type { Timestamp } from "mongodb";
-import { type ChangeEventDoc, type FeedChange, translateChange } from "./change-events";
+import { type ChangeEventDoc, type FeedChange, tokenMark, translateChange } from "./change-events";
 
 export interface ChangeStreamLike {
   /** The next change, or null when none is waiting (never blocks for long). */
@@ -46,6 +46,8 @@ export class ChangeFeed {
   private stream: ChangeStreamLike | null = null;
   private readonly buffer: FeedChange[] = [];
   private idleToken: unknown = null;
+  /** Whether the last fill read the stream to its end ("nothing now"). */
+  private idle = false;
   private lost = false;
 
   constructor(
@@ -82,11 +84,13 @@ export class ChangeFeed {
   /** Reads what the stream has ready into the buffer, up to its bound. */
   async fill(): Promise<void> {
     if (!this.stream || this.lost) return;
+    this.idle = false;
     try {
       while (this.buffer.length < this.maxBuffer) {
         const change = await this.stream.tryNext();
         if (change === null) {
           this.idleToken = this.stream.resumeToken ?? this.idleToken;
+          this.idle = true;
           return;
         }
         this.buffer.push(translateChange(change));
@@ -113,6 +117,18 @@ export class ChangeFeed {
     // The idle token lies past everything buffered: offer it only when nothing waits (peek(0) would skip changes).
     const token = entries.length > 0 ? entries[entries.length - 1]!.token : this.buffer.length > 0 ? null : this.idleToken;
     return { entries, token };
+  }
+
+  /**
+   * Whether a batch ends its last change's cluster time: every change of a transaction has the
+   * transaction's time, so a batch that stops inside one leaves changes of that time unapplied.
+   * False while the stream has not been read to its end after the batch.
+   */
+  endsClusterTime(batch: FeedBatch): boolean {
+    const last = batch.entries[batch.entries.length - 1];
+    if (!last) return true;
+    const next = this.buffer[batch.entries.length];
+    return next ? tokenMark(next.token) !== tokenMark(last.token) : this.idle;
   }
 
   /** Drops a batch the engine committed. */

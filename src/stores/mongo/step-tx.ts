@@ -12,7 +12,7 @@ import { runAsync } from "../../engine/work";
 import { ROW_SPAN } from "../event-runs";
 import { ENGINE_LEASE, type EngineStepInput, type EngineStepResult, type Mark, type SegmentType } from "../port";
 import { ChangeFeed, type ChangeStreamLike, type FeedBatch, type FeedPosition } from "./change-feed";
-import { timestampMark, tokenMark } from "./change-events";
+import { previousMark, timestampMark, tokenMark } from "./change-events";
 import { type Collections, ENGINE_STATE_ID, type EngineStateDoc, type SegmentDoc } from "./collections";
 import { compileMongoFilter, fieldPath, mongoValue } from "./condition-filter";
 import { type ContactDoc, factsOfDoc } from "./documents";
@@ -77,6 +77,8 @@ export class MongoStepTx implements StepTx {
     readonly compiler: SegmentCompiler,
     /** The feed changes this step applies (empty for a reconciliation). */
     private readonly batch: FeedBatch,
+    /** The mark everything is applied through once the batch is (null: the batch moves it not). */
+    private readonly applies: Mark | null,
     /** Changes read from the stream and waiting after this batch. */
     private readonly pendingAfter: number,
   ) {}
@@ -139,7 +141,7 @@ export class MongoStepTx implements StepTx {
   async saveCheckpoint(clock: number): Promise<Mark> {
     const state = await this.engineState();
     const { token, entries } = this.batch;
-    const applied = (token !== null ? tokenMark(token) : null) ?? state?.applied ?? FIRST_MARK;
+    const applied = this.applies ?? state?.applied ?? FIRST_MARK;
     await this.c.state.updateOne(
       { _id: ENGINE_STATE_ID },
       {
@@ -223,7 +225,7 @@ export class MongoStepTx implements StepTx {
         for (const contactId of b.contactIds) if (wanted.has(contactId.toHexString())) add(b.segmentId, contactId);
       }
     }
-    return { has: (segmentId, contactId) => bySegment.get(segmentId)?.has(contactId) ?? false };
+    return { of: (contactId) => ({ has: (segmentId) => bySegment.get(segmentId)?.has(contactId) ?? false }) };
   }
 
   async contactsInRange(listId: string, field: FieldRef, above: string | number, upTo: string | number): Promise<ContactState[]> {
@@ -462,8 +464,13 @@ export class MongoEngine {
     await this.feed.fill();
     const batch = this.feed.peek(input.maxChanges);
     const pendingAfter = this.feed.pending - batch.entries.length;
+    // Applied through the last change's cluster time, or only up to it while changes of that
+    // time (the rest of its transaction) have not been applied.
+    const last = batch.entries[batch.entries.length - 1];
+    const lastMark = last ? tokenMark(last.token) : null;
+    const applies = lastMark === null ? null : this.feed.endsClusterTime(batch) ? lastMark : previousMark(lastMark);
     // A transaction retried by the driver starts over with a fresh StepTx.
-    const result = await this.inTransaction((session) => runAsync(engineStep(new MongoStepTx(this.c, session, this.compiler, batch, pendingAfter), input)));
+    const result = await this.inTransaction((session) => runAsync(engineStep(new MongoStepTx(this.c, session, this.compiler, batch, applies, pendingAfter), input)));
     if (result.leader) this.feed.ack(batch);
     if (this.feed.isLost) result.more = true;
     return result;
@@ -477,7 +484,7 @@ export class MongoEngine {
     const events: PendingEvent[] = [];
     for (const { _id: listId } of await this.c.lists.find({}, { projection: { _id: 1 } }).toArray()) {
       const empty: FeedBatch = { entries: [], token: null };
-      events.push(...(await this.inTransaction((session) => runAsync(reconcileList(new MongoStepTx(this.c, session, this.compiler, empty, 0), listId.toHexString(), input.now)))));
+      events.push(...(await this.inTransaction((session) => runAsync(reconcileList(new MongoStepTx(this.c, session, this.compiler, empty, null, 0), listId.toHexString(), input.now)))));
     }
     return events;
   }

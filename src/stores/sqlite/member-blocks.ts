@@ -209,9 +209,9 @@ export class MemberBlocks {
  * while no other process has run a step and the catalog is unchanged (see SqliteEngine).
  */
 export class BlockCache {
-  /** segment → block → bits (null: no row). */
-  private readonly blocks = new Map<number, Map<number, Buffer | null>>();
-  private readonly dirty = new Map<number, Set<number>>();
+  /** segment (the engine's id) → block → bits (null: no row). */
+  private readonly blocks = new Map<string, Map<number, Buffer | null>>();
+  private readonly dirty = new Map<string, Set<number>>();
   private count = 0;
 
   constructor(private readonly store: MemberBlocks) {}
@@ -221,24 +221,24 @@ export class BlockCache {
     return this.count;
   }
 
-  private bits(segmentId: number, block: number): Buffer | null {
+  private bits(segmentId: string, block: number): Buffer | null {
     let ofSegment = this.blocks.get(segmentId);
     if (!ofSegment) this.blocks.set(segmentId, (ofSegment = new Map()));
     let bits = ofSegment.get(block);
     if (bits === undefined) {
-      bits = this.store.read(segmentId, block) ?? null;
+      bits = this.store.read(Number(segmentId), block) ?? null;
       ofSegment.set(block, bits);
       this.count++;
     }
     return bits;
   }
 
-  has(segmentId: number, contactId: number): boolean {
+  has(segmentId: string, contactId: number): boolean {
     const bits = this.bits(segmentId, blockOf(contactId));
     return bits !== null && hasBit(bits, contactId);
   }
 
-  set(segmentId: number, contactId: number, member: boolean): void {
+  set(segmentId: string, contactId: number, member: boolean): void {
     const block = blockOf(contactId);
     let bits = this.bits(segmentId, block);
     if (bits === null) {
@@ -255,13 +255,13 @@ export class BlockCache {
   flush(): void {
     for (const [segmentId, marked] of this.dirty) {
       const ofSegment = this.blocks.get(segmentId)!;
-      for (const block of marked) this.store.write(segmentId, block, ofSegment.get(block)!);
+      for (const block of marked) this.store.write(Number(segmentId), block, ofSegment.get(block)!);
     }
     this.dirty.clear();
   }
 
   /** Forgets a segment's blocks, after they were written other than through this cache. */
-  evict(segmentId: number): void {
+  evict(segmentId: string): void {
     this.count -= this.blocks.get(segmentId)?.size ?? 0;
     this.blocks.delete(segmentId);
     this.dirty.delete(segmentId);

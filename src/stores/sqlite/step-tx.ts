@@ -159,7 +159,12 @@ class SqliteStepTx implements StepTx {
   memberships(): MembershipView {
     // Blocks are read as asked and kept for the step (and the next ones, see SqliteEngine).
     const { blocks } = this;
-    return { has: (segmentId, contactId) => blocks.has(Number(segmentId), Number(contactId)) };
+    return {
+      of(contactId) {
+        const id = Number(contactId);
+        return { has: (segmentId) => blocks.has(segmentId, id) };
+      },
+    };
   }
 
   contactsInRange(listId: string, field: FieldRef, above: string | number, upTo: string | number): ContactState[] {
@@ -202,7 +207,7 @@ class SqliteStepTx implements StepTx {
     const { from, to } = rowRange(range);
     const replaced = this.memberBlocks.replaceRange(Number(segment.id), from, to, ids.map(Number));
     // Written past the cache: its copies of this segment's blocks are stale.
-    this.blocks.evict(Number(segment.id));
+    this.blocks.evict(segment.id);
     return replaced;
   }
 
@@ -235,7 +240,7 @@ class SqliteStepTx implements StepTx {
   }
 
   writeMemberships(writes: readonly MembershipWrite[]): void {
-    for (const write of writes) this.blocks.set(Number(write.segmentId), Number(write.contactId), write.member);
+    for (const write of writes) this.blocks.set(write.segmentId, Number(write.contactId), write.member);
     this.blocks.flush();
   }
 

@@ -7,7 +7,7 @@
 import { Aggregator } from "mingo";
 import { ObjectId, Timestamp } from "mongodb";
 import type { CommandDoc } from "../../../src/stores/mongo/collections";
-import { type ChangeEventDoc, FEED_PIPELINE, timestampMark, tokenMark, translateChange } from "../../../src/stores/mongo/change-events";
+import { type ChangeEventDoc, FEED_PIPELINE, previousMark, timestampMark, tokenMark, translateChange } from "../../../src/stores/mongo/change-events";
 
 let tokenSeq = 0;
 /** A resume token as the server sends it: hex KeyString in `_data`, the cluster time first (0x82, seconds, increment). */
@@ -121,6 +121,12 @@ describe("marks", () => {
     const marks = times.map(([t, i]) => tokenMark(token(t, i))!);
     expect([...marks].sort()).toEqual(marks);
     expect(marks.map((mark, k) => mark === timestampMark(new Timestamp({ t: times[k]![0]!, i: times[k]![1]! })))).toEqual(times.map(() => true));
+  });
+
+  test("the mark before a cluster time is the largest below it", () => {
+    expect(previousMark("612e851300000002")).toBe("612e851300000001");
+    expect(previousMark("612e851300000000")).toBe("612e8512ffffffff");
+    for (const mark of ["612e851300000002", "612e851300000000", "0000000100000000"]) expect(previousMark(mark) < mark).toBe(true);
   });
 
   test("a token of another shape has no mark", () => {

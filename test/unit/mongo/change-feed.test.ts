@@ -292,6 +292,44 @@ describe("batches", () => {
   });
 });
 
+describe("cluster times", () => {
+  /** A contact change at cluster time t (a transaction's changes share its time). */
+  let n = 0;
+  const at = (t: number): ChangeEventDoc => ({
+    _id: { _data: `82${t.toString(16).toUpperCase().padStart(8, "0")}000000012B04${(++n).toString(16).padStart(4, "0")}` },
+    operationType: "insert",
+    ns: { db: "segments", coll: "contacts" },
+    documentKey: { _id: new ObjectId() },
+  });
+
+  test("a batch that stops inside a transaction does not end its cluster time; one that stops after it does", async () => {
+    const { feed } = harness([[at(10), at(10), at(10), at(11), null]]);
+    feed.start({ resumeAfter: { _data: "82000000002B" } });
+    await feed.fill();
+    expect(feed.endsClusterTime(feed.peek(1))).toBe(false);
+    expect(feed.endsClusterTime(feed.peek(2))).toBe(false);
+    expect(feed.endsClusterTime(feed.peek(3))).toBe(true);
+    // Nothing follows the last change, and the stream was read to its end.
+    expect(feed.endsClusterTime(feed.peek(4))).toBe(true);
+    expect(feed.endsClusterTime(feed.peek(0))).toBe(true);
+  });
+
+  test("with nothing read after a batch, it ends its time only if the stream was read to its end", async () => {
+    // A buffer of two: the fill stops while changes of time 10 still wait in the stream.
+    const { feed } = harness([[at(10), at(10), at(10), null]], 2);
+    feed.start({ resumeAfter: { _data: "82000000002B" } });
+    await feed.fill();
+    const first = feed.peek(5);
+    expect(first.entries).toHaveLength(2);
+    expect(feed.endsClusterTime(first)).toBe(false);
+    feed.ack(first);
+    await feed.fill();
+    const rest = feed.peek(5);
+    expect(rest.entries).toHaveLength(1);
+    expect(feed.endsClusterTime(rest)).toBe(true);
+  });
+});
+
 describe("lost positions", () => {
   test.each([
     ["error 286 (ChangeStreamHistoryLost)", historyLost],

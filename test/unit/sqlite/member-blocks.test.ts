@@ -24,8 +24,8 @@ test("flips through the engine's cache, written back, read as the model's member
         let cache = new BlockCache(blocks);
         for (const ops of steps) {
           for (const { segment, id, member } of ops) {
-            expect(cache.has(segment, id)).toBe(model.get(segment)!.has(id));
-            cache.set(segment, id, member);
+            expect(cache.has(String(segment), id)).toBe(model.get(segment)!.has(id));
+            cache.set(String(segment), id, member);
             if (member) model.get(segment)!.add(id);
             else model.get(segment)!.delete(id);
           }
@@ -73,7 +73,7 @@ test("replacing a range changes only the ids inside it and counts who entered an
           const from = atMember && initial.length > 0 ? initial[pick % initial.length]! : start;
           const to = from + span;
           const cache = new BlockCache(blocks);
-          for (const id of initial) cache.set(1, id, true);
+          for (const id of initial) cache.set("1", id, true);
           cache.flush();
           const inRange = (id: number) => id > from && id <= to;
           const replacement = wanted.filter(inRange).sort((a, b) => a - b);
@@ -100,12 +100,12 @@ test("a contact's segments are those of its own list whose bit is set", () => {
     const segment = db.prepare("INSERT INTO segments (id, list_id, name, type, status, condition, clock_at, created_at, updated_at) VALUES (?, ?, 'S', 'STATIC', 'READY', '{}', 1, 1, 1)");
     for (const [id, list] of [[1, 1], [2, 1], [3, 2]]) segment.run(id, list);
     const cache = new BlockCache(blocks);
-    cache.set(2, 7, true);
-    cache.set(1, 7, true);
-    cache.set(1, 8, true);
+    cache.set("2", 7, true);
+    cache.set("1", 7, true);
+    cache.set("1", 8, true);
     // Bit 7 of segment 3's first block names contact 7, which is not in segment 3's list.
-    cache.set(3, 7, true);
-    cache.set(3, BLOCK_IDS + 7, true);
+    cache.set("3", 7, true);
+    cache.set("3", BLOCK_IDS + 7, true);
     cache.flush();
     expect(blocks.segmentsOf([7, 8, BLOCK_IDS + 7, 9])).toEqual(
       new Map([
