@@ -23,8 +23,29 @@ const base = {
   setupFiles: ["reflect-metadata"],
 };
 
-/** The suites that exercise the store through the API: lists, contacts, segments, the engine, events. */
-const STORE_SUITES = ["vendor-story", "lists", "contacts", "pagination", "segments", "subscriptions", "event-log", "time", "time-zones", "batching"];
+/**
+ * The suites that exercise the store: through the API (lists, contacts, segments, the engine,
+ * events), and through whole processes on one database (crash safety, two processes, a clean
+ * stop, verify, replay, fuzzing), each on databases of its own (test/support/stores.ts).
+ */
+const STORE_SUITES = [
+  "vendor-story",
+  "lists",
+  "contacts",
+  "pagination",
+  "segments",
+  "subscriptions",
+  "event-log",
+  "time",
+  "time-zones",
+  "batching",
+  "crash-safety",
+  "two-processes",
+  "clean-stop",
+  "verify",
+  "replay",
+  "security/fuzz",
+];
 
 const projects = [{ ...base, displayName: "sqlite", testMatch: ["<rootDir>/test/**/*.test.ts"] }];
 if (process.env.MONGODB_URI) {

@@ -5,9 +5,7 @@
  * end with "stopped cleanly" and exit code 0; a request that outlives SHUTDOWN_TIMEOUT is cut
  * off and the lease is still released.
  */
-import Database from "better-sqlite3";
 import { connect } from "node:net";
-import { join } from "node:path";
 import { createClient } from "graphql-ws";
 import { print } from "graphql";
 import WebSocket from "ws";
@@ -22,8 +20,9 @@ import {
 } from "../graphql/generated";
 import type { GraphQLTestClient } from "../support/client";
 import { generateContacts } from "../support/data";
-import { stopAll, tempDir } from "../support/harness";
+import { stopAll } from "../support/harness";
 import { killAll, type ServerProcess, spawnServer } from "../support/process";
+import { leaseHolder, newDatabase, storeEnv } from "../support/stores";
 
 afterAll(async () => {
   await killAll();
@@ -32,15 +31,6 @@ afterAll(async () => {
 
 /** Outside the test environment, as `npm start` runs: Apollo's own signal handling would be active there. */
 const START_ENV = { NODE_ENV: "development" };
-
-function leaseRows(dbPath: string): unknown[] {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare("SELECT * FROM leases").all();
-  } finally {
-    db.close();
-  }
-}
 
 const leading = async (client: GraphQLTestClient) => (await client.data(EngineStatusDocument)).membershipEngine.leader;
 
@@ -57,8 +47,8 @@ async function norwaySegment(client: GraphQLTestClient) {
 
 describe("stopping the service", () => {
   it("SIGTERM finishes the request in flight, delivers its events, closes sockets with 1001, frees the lease at once and exits 0", async () => {
-    const dbPath = join(tempDir(), "stop.db");
-    const first = await spawnServer({ ...START_ENV, SQLITE_PATH: dbPath });
+    const dbPath = newDatabase("stop");
+    const first = await spawnServer({ ...START_ENV, ...storeEnv(dbPath) });
     const { list, segment } = await norwaySegment(first.client);
     const { segment: current } = await first.client.data(SegmentCursorDocument, { id: segment.id });
 
@@ -103,8 +93,8 @@ describe("stopping the service", () => {
     await ws.dispose();
 
     // The lease was handed over: a process started on the same file leads at once.
-    expect(leaseRows(dbPath)).toEqual([]);
-    const second = await spawnServer({ ...START_ENV, SQLITE_PATH: dbPath });
+    expect(await leaseHolder(dbPath)).toBeNull();
+    const second = await spawnServer({ ...START_ENV, ...storeEnv(dbPath) });
     expect(await leading(second.client)).toBe(true);
     expect((await second.client.data(SegmentByIdDocument, { id: segment.id })).segment!.memberCount).toBe(2_000);
     second.child.kill("SIGINT");
@@ -113,8 +103,7 @@ describe("stopping the service", () => {
   }, 60_000);
 
   it("a standby takes the engine over within a second of the leader's SIGTERM, long before the lease would expire", async () => {
-    const dbPath = join(tempDir(), "handover.db");
-    const env = { ...START_ENV, SQLITE_PATH: dbPath, ENGINE_LEASE_TTL: "30s" };
+    const env = { ...START_ENV, ...storeEnv(newDatabase("handover")), ENGINE_LEASE_TTL: "30s" };
     const leader = await spawnServer(env);
     const standby = await spawnServer(env);
     expect(await leading(leader.client)).toBe(true);
@@ -136,8 +125,8 @@ describe("stopping the service", () => {
   }, 60_000);
 
   it("a request still running after SHUTDOWN_TIMEOUT is cut off, and the lease is released all the same", async () => {
-    const dbPath = join(tempDir(), "timeout.db");
-    const server = await spawnServer({ ...START_ENV, SQLITE_PATH: dbPath, SHUTDOWN_TIMEOUT: "500ms" });
+    const dbPath = newDatabase("timeout");
+    const server = await spawnServer({ ...START_ENV, ...storeEnv(dbPath), SHUTDOWN_TIMEOUT: "500ms" });
     expect(await leading(server.client)).toBe(true);
     // A request whose body never finishes arriving: it stays in flight.
     const { port } = new URL(server.url);
@@ -154,7 +143,7 @@ describe("stopping the service", () => {
     expect(took).toBeGreaterThanOrEqual(500);
     expect(took).toBeLessThan(3_000);
     await socketClosed;
-    expect(leaseRows(dbPath)).toEqual([]);
+    expect(await leaseHolder(dbPath)).toBeNull();
     expect(jsonLines(server).some((line) => line.level === 40 && /cut off/.test(line.msg))).toBe(true);
   }, 30_000);
 });

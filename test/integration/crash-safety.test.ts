@@ -1,10 +1,12 @@
 /**
- * Kills the service with SIGKILL at several points — mid-import, mid-build, mid-condition-edit —
- * restarts it on the same file, and checks that membership equals a full re-evaluation and that
- * every transition is in the event log exactly once.
+ * Kills the service with SIGKILL at three points — mid-import, mid-build, mid-condition-edit —
+ * each time checking that the kill landed mid-work, restarts it on the same database, and checks
+ * that membership equals a full re-evaluation (npm run verify) and that every transition is in
+ * the event log exactly once.
  */
-import Database from "better-sqlite3";
-import { join } from "node:path";
+import { fromGlobalId } from "../../src/common/ids";
+import { catalogOf, evalTime, parseCondition } from "../../src/conditions";
+import type { Store } from "../../src/stores/port";
 import {
   AddContactsDocument,
   CreateListDocument,
@@ -16,40 +18,55 @@ import {
 } from "../graphql/generated";
 import type { GraphQLTestClient } from "../support/client";
 import { generateContacts } from "../support/data";
-import { stopAll, tempDir } from "../support/harness";
+import { stopAll } from "../support/harness";
 import { killAll, runScript, type ServerProcess, spawnServer } from "../support/process";
+import { conditionChangesWaiting, newDatabase, storeEnv, withStore } from "../support/stores";
 
 afterAll(async () => {
   await killAll();
   await stopAll();
 });
 
-async function caughtUp(client: GraphQLTestClient, timeoutMs = 60_000): Promise<void> {
-  const started = Date.now();
+/** Polls `probe` until it returns a value, failing the test after `timeoutMs`. */
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { membershipEngine: engine } = await client.data(EngineStatusDocument);
-    if (engine.leader && engine.pendingChanges === 0 && engine.buildingSegments === 0) return;
-    if (Date.now() - started > timeoutMs) throw new Error(`engine did not catch up: ${JSON.stringify(engine)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
-async function verify(dbPath: string): Promise<string> {
-  const result = await runScript("verify.ts", [], { SQLITE_PATH: dbPath });
+async function caughtUp(client: GraphQLTestClient): Promise<void> {
+  await until("the engine to catch up", async () => {
+    const { membershipEngine: engine } = await client.data(EngineStatusDocument);
+    return engine.leader && engine.pendingChanges === 0 && engine.buildingSegments === 0 ? true : undefined;
+  });
+}
+
+async function verify(dbPath: string): Promise<void> {
+  const result = await runScript("verify.ts", [], storeEnv(dbPath));
   expect(result.stdout).toContain("consistent");
   expect(result.code).toBe(0);
-  return result.stdout;
+}
+
+/** Transitions in the event log, through the store port. */
+async function transitions(store: Store, segmentId: string, reason: string, change?: string): Promise<number> {
+  const events = await store.eventsAfter(0, { segmentId }, 10_000_000);
+  return events.filter((event) => event.reason === reason && (change === undefined || event.kind === change)).length;
 }
 
 describe("crash safety", () => {
   it("SIGKILL mid-import, mid-build and mid-condition-edit loses and doubles nothing", async () => {
-    const dbPath = join(tempDir(), "crash.db");
-    const env = { SQLITE_PATH: dbPath, ENGINE_LEASE_TTL: "1s", ENGINE_BUILD_CHUNK: "100" };
+    const dbPath = newDatabase("crash");
+    const env = { ...storeEnv(dbPath), ENGINE_LEASE_TTL: "1s", ENGINE_BUILD_CHUNK: "100" };
     let server: ServerProcess = await spawnServer(env);
 
     const { createContactList: list } = await server.client.data(CreateListDocument, {
       input: { name: "Crash", customFields: [{ key: "score", type: "NUMBER" }] },
     });
+    const listId = fromGlobalId(list.id, "ContactList")!;
     const segment = async (name: string, condition: object) =>
       (await server.client.data(CreateSegmentDocument, { input: { listId: list.id, name, type: "DYNAMIC", condition } })).createSegment;
     const norway = await segment("Norway", { field: "country", operator: "EQUALS", value: "Norway" });
@@ -66,51 +83,48 @@ describe("crash safety", () => {
       ],
     });
 
-    // 1. Mid-import: ten calls of 10,000 rows, three in flight at a time; killed after the fourth returns.
+    // 1. Mid-import: ten calls of 10,000 rows, three in flight at a time; killed as the fourth returns.
     const batches = Array.from({ length: 10 }, (_, i) => generateContacts(`import${i}`, 10_000, i + 1));
     let returned = 0;
+    let failed = 0;
     let next = 0;
-    const killed = new Promise<void>((resolve) => {
+    await new Promise<void>((resolve) => {
       const worker = async () => {
-        while (next < batches.length) {
+        while (next < batches.length && returned < 4) {
           const batch = batches[next++]!;
           const result = await server.client.request(AddContactsDocument, { listId: list.id, contacts: batch }).catch(() => null);
           if (result?.data) returned++;
+          else failed++;
           if (returned === 4) {
             await server.kill("SIGKILL");
             resolve();
-            return;
           }
         }
       };
       for (let i = 0; i < 3; i++) void worker();
     });
-    await killed;
+    // The kill landed mid-import: the calls in flight got no answer.
+    await until("the calls in flight to fail", async () => (failed > 0 ? true : undefined), 10_000);
 
     server = await spawnServer(env);
     await caughtUp(server.client);
     await verify(dbPath);
     const afterImport = (await server.client.data(SegmentByIdDocument, { id: norway.id })).segment!;
-    const db = () => new Database(dbPath, { readonly: true, fileMustExist: true });
-    {
-      const conn = db();
-      const contacts = conn.prepare("SELECT count(*) FROM contacts").pluck().get() as number;
-      // Each addContacts call is one transaction: all of its rows or none.
-      expect(contacts % 10_000).toBe(0);
-      expect(contacts).toBeGreaterThanOrEqual(40_000);
-      conn.close();
-    }
+    const imported = await withStore(dbPath, (store) => store.countContacts(listId, undefined, evalTime(Date.now())));
+    // Each addContacts call is one transaction: all of its rows or none.
+    expect(imported % 10_000).toBe(0);
+    expect(imported).toBeGreaterThanOrEqual(40_000);
 
     // 2. Mid-build: a new segment over the imported contacts, killed while it is BUILDING.
     const create = server.client.request(CreateSegmentDocument, {
       input: { listId: list.id, name: "Score over 90", type: "DYNAMIC", condition: { field: "attributes.score", operator: "GREATER_THAN", value: 90 } },
     });
-    for (;;) {
-      const { membershipEngine } = await server.client.data(EngineStatusDocument);
-      if (membershipEngine.buildingSegments > 0) break;
-    }
+    await until("the build to start", async () => ((await server.client.data(EngineStatusDocument)).membershipEngine.buildingSegments > 0 ? true : undefined));
     await server.kill("SIGKILL");
-    await create.catch(() => undefined);
+    expect((await create.catch(() => null))?.data).toBeFalsy();
+    // The kill landed mid-build: the segment is stored, still BUILDING.
+    const built = await withStore(dbPath, async (store) => (await store.segmentsOfLists([listId]))[0]!.find((s) => s.name === "Score over 90"));
+    expect(built?.status).toBe("BUILDING");
 
     server = await spawnServer(env);
     await caughtUp(server.client);
@@ -118,38 +132,39 @@ describe("crash safety", () => {
     const segments = (await server.client.data(ListSegmentsDocument, { listId: list.id })).contactList!.segments;
     expect(segments.find((s) => s.name === "Score over 90")?.status).toBe("READY");
 
-    // 3. Mid-condition-edit: Norway becomes Norway or Sweden; killed as soon as the change is queued.
-    const before = (await server.client.data(EngineStatusDocument)).membershipEngine.latestChange;
-    const edit = server.client.request(UpdateSegmentDocument, {
-      id: norway.id,
-      input: { condition: { field: "country", operator: "IN", value: ["Norway", "Sweden"] } },
-    });
-    for (;;) {
-      const { membershipEngine } = await server.client.data(EngineStatusDocument);
-      if (membershipEngine.latestChange > before) break;
+    // 3. Mid-condition-edit: Norway becomes "not Iceland", which most contacts enter in one step;
+    // killed as soon as the change is written, while that step runs.
+    const notIceland = { not: { field: "country", operator: "EQUALS" as const, value: "Iceland" } };
+    const edit = server.client.request(UpdateSegmentDocument, { id: norway.id, input: { condition: notIceland } });
+    const deadline = Date.now() + 20_000;
+    while ((await conditionChangesWaiting(dbPath)) === 0) {
+      if (Date.now() > deadline) throw new Error("the condition change was never seen written");
+      await new Promise((resolve) => setTimeout(resolve, 2));
     }
     await server.kill("SIGKILL");
     await edit.catch(() => undefined);
+    // The kill landed mid-edit: the change is written and not applied.
+    expect(await conditionChangesWaiting(dbPath)).toBe(1);
 
     server = await spawnServer(env);
     await caughtUp(server.client);
+    expect(await conditionChangesWaiting(dbPath)).toBe(0);
     await verify(dbPath);
     const edited = (await server.client.data(SegmentByIdDocument, { id: norway.id })).segment!;
-    expect(edited.condition).toEqual({ field: "country", operator: "IN", value: ["Norway", "Sweden"] });
-    {
-      const conn = db();
-      const segmentId = Number(Buffer.from(norway.id, "base64url").toString().split(":")[1]);
-      const count = (sql: string, ...params: unknown[]) => conn.prepare(sql).pluck().get(...params) as number;
-      const swedes = count("SELECT count(*) FROM contacts WHERE country_n = 'sweden'");
-      const norwegians = count("SELECT count(*) FROM contacts WHERE country_n = 'norway'");
+    expect(edited.condition).toEqual(notIceland);
+    const segmentId = fromGlobalId(norway.id, "Segment")!;
+    await withStore(dbPath, async (store) => {
+      const count = (condition: object) => store.countContacts(listId, parseCondition(condition, catalogOf([{ key: "score", label: null, type: "NUMBER" }])).ast, evalTime(Date.now()));
+      const norwegians = await count({ field: "country", operator: "EQUALS", value: "Norway" });
+      const members = await count(notIceland);
       // The segment existed before the import: each Norwegian entered exactly once, as it was added.
-      expect(count("SELECT sum(count) FROM events WHERE segment_id = ? AND kind = 'ENTERED' AND reason = 'CONTACT_ADDED'", segmentId)).toBe(norwegians);
-      // The edit published each Swede's entry exactly once.
-      expect(count("SELECT sum(count) FROM events WHERE segment_id = ? AND reason = 'SEGMENT_UPDATED'", segmentId)).toBe(swedes);
-      expect(edited.memberCount).toBe(norwegians + swedes);
+      expect(await transitions(store, segmentId, "CONTACT_ADDED", "ENTERED")).toBe(norwegians);
+      // The edit published each new member's entry exactly once, and no exit.
+      expect(await transitions(store, segmentId, "SEGMENT_UPDATED", "ENTERED")).toBe(members - norwegians);
+      expect(await transitions(store, segmentId, "SEGMENT_UPDATED", "LEFT")).toBe(0);
+      expect(edited.memberCount).toBe(members);
       expect(afterImport.memberCount).toBe(norwegians);
-      conn.close();
-    }
+    });
     await server.kill("SIGTERM");
-  }, 240_000);
+  }, 300_000);
 });

@@ -16,6 +16,7 @@ import {
 import type { GraphQLTestClient } from "../support/client";
 import { stopAll, tempDir } from "../support/harness";
 import { killAll, runScript, spawnServer } from "../support/process";
+import { newDatabase, storeEnv } from "../support/stores";
 import { openSubscriptions } from "../support/ws";
 
 const sockets: { dispose(): Promise<void> }[] = [];
@@ -46,8 +47,8 @@ async function norwayList(client: GraphQLTestClient) {
 describe("two processes, one database", () => {
   it("contacts written by a bulk-import process are picked up and published by the server's engine", async () => {
     const dir = tempDir();
-    const dbPath = join(dir, "shared.db");
-    const server = await spawnServer({ SQLITE_PATH: dbPath });
+    const dbPath = newDatabase("shared");
+    const server = await spawnServer(storeEnv(dbPath));
     const { list, segment } = await norwayList(server.client);
     const ws = openSubscriptions(server.wsUrl);
     sockets.push(ws);
@@ -61,7 +62,7 @@ describe("two processes, one database", () => {
       file,
       Array.from({ length: 1_000 }, (_, i) => JSON.stringify({ email: `imported-${i}@example.com`, country: i % 2 === 0 ? "Norway" : "Sweden" })).join("\n"),
     );
-    const imported = await runScript("import.ts", ["--list", list.id, file, "--batch", "300"], { SQLITE_PATH: dbPath });
+    const imported = await runScript("import.ts", ["--list", list.id, file, "--batch", "300"], storeEnv(dbPath));
     expect(imported.code).toBe(0);
     expect(JSON.parse(imported.stdout.trim().split("\n").pop()!)).toEqual({ rows: 1_000, added: 1_000, updated: 0, failed: 0 });
 
@@ -72,8 +73,8 @@ describe("two processes, one database", () => {
   });
 
   it("exactly one of two servers runs the engine; when it dies the standby takes over", async () => {
-    const dbPath = join(tempDir(), "pair.db");
-    const env = { SQLITE_PATH: dbPath, ENGINE_LEASE_TTL: "1s" };
+    const dbPath = newDatabase("pair");
+    const env = { ...storeEnv(dbPath), ENGINE_LEASE_TTL: "1s" };
     const first = await spawnServer(env);
     const second = await spawnServer(env);
     const leaderOf = async (client: GraphQLTestClient) => (await client.data(EngineStatusDocument)).membershipEngine.leader;
@@ -95,7 +96,7 @@ describe("two processes, one database", () => {
     const [event] = await subscription.waitFor(1, 20_000);
     expect(event!.segmentMembershipChanged).toMatchObject({ change: "ENTERED", memberCount: 2, contact: { email: "b@example.com" } });
 
-    const verified = await runScript("verify.ts", [], { SQLITE_PATH: dbPath });
+    const verified = await runScript("verify.ts", [], storeEnv(dbPath));
     expect(verified.code).toBe(0);
     await standby.kill("SIGTERM");
   });

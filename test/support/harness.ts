@@ -18,8 +18,8 @@ export const onMongo = process.env.TEST_STORE === "mongodb";
 
 const mongoDatabases: string[] = [];
 
-/** A fresh database on the MongoDB deployment of MONGODB_URI. */
-function mongoDatabase(): string {
+/** A fresh database on the MongoDB deployment of MONGODB_URI (dropped by stopAll). */
+export function mongoDatabase(): string {
   const name = `segments_test_${process.pid}_${mongoDatabases.length}_${Date.now().toString(36)}`;
   const uri = process.env.MONGODB_URI!.replace(/^(mongodb(?:\+srv)?:\/\/[^/?]+)\/?([^?]*)/, `$1/${name}`);
   mongoDatabases.push(uri);

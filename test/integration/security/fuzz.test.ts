@@ -11,8 +11,8 @@ import { print } from "graphql";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { ManualClock } from "../../../src/common/clock";
-import { BUILTIN_FIELDS, catalogOf, type CustomFieldDef, OPERATORS, parseCondition } from "../../../src/conditions";
-import { cleanContact, cleanContactPatch } from "../../../src/domain/contacts";
+import { BUILTIN_FIELDS, catalogOf, compilePredicate, type ContactFacts, type CustomFieldDef, evalTime, OPERATORS, parseCondition } from "../../../src/conditions";
+import { cleanContact, cleanContactPatch, factsOf } from "../../../src/domain/contacts";
 import {
   AddContactDocument,
   AddContactsDocument,
@@ -26,6 +26,7 @@ import type { GraphQLErrorShape } from "../../support/client";
 import { generateContacts } from "../../support/data";
 import { startTestServer, stopAll, type TestServer } from "../../support/harness";
 import { runScript } from "../../support/process";
+import { storeEnv } from "../../support/stores";
 
 interface Result<T = Record<string, unknown>> {
   data?: T | null;
@@ -78,7 +79,27 @@ beforeAll(async () => {
   expect(addContacts).toEqual({ added: 40, updated: 0, errors: [] });
   const { contactList } = await server.client.data(ListContactsDocument, { listId, first: 100 });
   contactIds.push(...contactList!.contacts.nodes.map((contact) => contact.id));
+  // The oracle's copy of the list: each contact as added, with the instants the service stamped.
+  const stamped = (await server.client.raw<{ contactList: { contacts: { nodes: { email: string; createdAt: string; updatedAt: string }[] } } }>(
+    "query($id: ID!) { contactList(id: $id) { contacts(first: 100) { nodes { email createdAt updatedAt } } } }",
+    { id: listId },
+  )).data!.contactList.contacts.nodes;
+  for (const input of seed) {
+    const data = cleanContact(input, CATALOG);
+    const stamp = stamped.find((node) => node.email === data.email)!;
+    oracle.push({ email: data.email, facts: factsOf(data, CATALOG, Date.parse(stamp.createdAt), Date.parse(stamp.updatedAt)) });
+  }
+  expect(oracle).toHaveLength(40);
 });
+
+/** The list's contacts as the reference predicate sees them, kept by the test (while the condition properties run, the list holds just these). */
+const oracle: { email: string; facts: ContactFacts }[] = [];
+
+/** The emails of the contacts a condition selects, by the reference predicate over the oracle's copy. */
+function selectedBy(condition: unknown): Set<string> {
+  const predicate = compilePredicate(parseCondition(condition, CATALOG).ast);
+  return new Set(oracle.filter((contact) => predicate(contact.facts, evalTime(T0))).map((contact) => contact.email));
+}
 
 /** A graphql-ws connection that stays open, for one operation after another. */
 function connect(target: TestServer) {
@@ -341,20 +362,28 @@ const PREVIEW = print(PreviewDocument);
 const WHERE = print(ListContactsDocument);
 const CREATE_SEGMENT = print(CreateSegmentDocument);
 
-type PreviewData = { segmentPreview: { count: number } };
-type WhereData = { contactList: { contacts: { totalCount: number } } };
+type PreviewData = { segmentPreview: { count: number; sample: { email: string }[] } };
+type WhereData = { contactList: { contacts: { totalCount: number; nodes: { email: string }[] } } };
 
 describe("fuzzing the condition language at the GraphQL boundary", () => {
-  it("valid condition trees succeed, and segmentPreview counts what contacts(where:) finds", async () => {
+  it("valid condition trees succeed, and segmentPreview and contacts(where:) select exactly what the reference predicate selects", async () => {
+    let selecting = 0;
     await fc.assert(
       fc.asyncProperty(validNode, transport, async (condition, via) => {
         expect(acceptedLocally(() => parseCondition(condition, CATALOG))).toBe(true);
+        const expected = selectedBy(condition);
+        if (expected.size > 0) selecting++;
         const preview = await send<PreviewData>(via, PREVIEW, { listId, condition, sample: 5 }, []);
-        const where = await send<WhereData>(via, WHERE, { listId, first: 5, where: condition }, []);
-        expect(preview.data!.segmentPreview.count).toBe(where.data!.contactList.contacts.totalCount);
+        const where = await send<WhereData>(via, WHERE, { listId, first: 100, where: condition }, []);
+        expect(preview.data!.segmentPreview.count).toBe(expected.size);
+        for (const contact of preview.data!.segmentPreview.sample) expect(expected.has(contact.email)).toBe(true);
+        expect(where.data!.contactList.contacts.totalCount).toBe(expected.size);
+        expect(new Set(where.data!.contactList.contacts.nodes.map((contact) => contact.email))).toEqual(expected);
       }),
       { numRuns: 250 },
     );
+    // The generator is not all empty selections.
+    expect(selecting).toBeGreaterThan(25);
   });
 
   it("wild condition trees get data or BAD_USER_INPUT, and are refused only when they are invalid", async () => {
@@ -472,7 +501,7 @@ it("after the fuzzing, Object.prototype is untouched and npm run verify finds th
   expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(PROTOTYPE_KEYS);
   await socket.dispose();
   await server.stop();
-  const result = await runScript("verify.ts", [], { SQLITE_PATH: server.dbPath });
+  const result = await runScript("verify.ts", [], storeEnv(server.dbPath));
   expect(result.stdout).toContain("consistent");
   expect(result.code).toBe(0);
 });
