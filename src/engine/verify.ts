@@ -31,7 +31,7 @@ export interface VerifyTx {
   members(segmentId: string): Answer<ReadonlySet<string>>;
   /** The list's contacts after an id, ascending, at most `limit`. */
   contacts(listId: string, after: string | null, limit: number): Answer<ContactState[]>;
-  /** A segment's ENTERED and LEFT events after a position, in order, at most `limit`. */
+  /** A segment's events after a position, in order, at most `limit`. */
   events(segmentId: string, after: number, limit: number): Answer<MembershipEvent[]>;
 }
 
@@ -105,6 +105,7 @@ function* checkEvents(tx: VerifyTx, entry: Checked, pending: ReadonlySet<string>
   for (let after = 0; ; ) {
     const events: MembershipEvent[] = yield* ask(tx.events(entry.segment.id, after, PAGE));
     for (const event of events) {
+      if (event.kind !== "ENTERED" && event.kind !== "LEFT") continue;
       const contactId = event.contactId!;
       if (last.get(contactId) === event.kind) note(`event ${event.seq}: contact ${contactId} ${event.kind} twice in a row`);
       last.set(contactId, event.kind);

@@ -11,15 +11,13 @@ import { print } from "graphql";
 import WebSocket from "ws";
 import {
   AddContactsDocument,
-  CreateListDocument,
-  CreateSegmentDocument,
   EngineStatusDocument,
   MembershipChangedDocument,
   SegmentByIdDocument,
   SegmentCursorDocument,
 } from "../graphql/generated";
 import type { GraphQLTestClient } from "../support/client";
-import { generateContacts } from "../support/data";
+import { generateContacts, listWithNorwaySegment } from "../support/data";
 import { stopAll } from "../support/harness";
 import { killAll, type ServerProcess, spawnServer } from "../support/process";
 import { leaseHolder, newDatabase, storeEnv } from "../support/stores";
@@ -37,19 +35,11 @@ const leading = async (client: GraphQLTestClient) => (await client.data(EngineSt
 /** The lines a process logged as JSON, parsed. */
 const jsonLines = (server: ServerProcess) => server.logs.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as { level: number; msg: string });
 
-async function norwaySegment(client: GraphQLTestClient) {
-  const { createContactList: list } = await client.data(CreateListDocument, { input: { name: "Stop" } });
-  const { createSegment: segment } = await client.data(CreateSegmentDocument, {
-    input: { listId: list.id, name: "Norway", type: "DYNAMIC", condition: { field: "country", operator: "EQUALS", value: "Norway" } },
-  });
-  return { list, segment };
-}
-
 describe("stopping the service", () => {
   it("SIGTERM finishes the request in flight, delivers its events, closes sockets with 1001, frees the lease at once and exits 0", async () => {
     const dbPath = newDatabase("stop");
     const first = await spawnServer({ ...START_ENV, ...storeEnv(dbPath) });
-    const { list, segment } = await norwaySegment(first.client);
+    const { list, segment } = await listWithNorwaySegment(first.client, "Stop");
     const { segment: current } = await first.client.data(SegmentCursorDocument, { id: segment.id });
 
     const received: { change: string; reason: string }[] = [];
@@ -108,7 +98,7 @@ describe("stopping the service", () => {
     const standby = await spawnServer(env);
     expect(await leading(leader.client)).toBe(true);
     expect(await leading(standby.client)).toBe(false);
-    const { list, segment } = await norwaySegment(standby.client);
+    const { list, segment } = await listWithNorwaySegment(standby.client, "Stop");
 
     leader.child.kill("SIGTERM");
     expect(await leader.exited).toBe(0);

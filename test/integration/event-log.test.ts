@@ -3,10 +3,9 @@ import { print } from "graphql";
 import { ManualClock } from "../../src/common/clock";
 import {
   AddContactsDocument,
-  CreateListDocument,
-  CreateSegmentDocument,
   MembershipChangedDocument,
 } from "../graphql/generated";
+import { listWithNorwaySegment } from "../support/data";
 import { onMongo, startTestServer, stopAll } from "../support/harness";
 import { streamsOpen } from "../support/ws";
 
@@ -15,18 +14,10 @@ afterAll(stopAll);
 const contacts = (prefix: string, count: number, country = "Norway") =>
   Array.from({ length: count }, (_, i) => ({ email: `${prefix}-${i}@example.com`, country }));
 
-async function listWithSegment(client: Awaited<ReturnType<typeof startTestServer>>["client"]) {
-  const { createContactList: list } = await client.data(CreateListDocument, { input: { name: "Events" } });
-  const { createSegment: segment } = await client.data(CreateSegmentDocument, {
-    input: { listId: list.id, name: "Norway", type: "DYNAMIC", condition: { field: "country", operator: "EQUALS", value: "Norway" } },
-  });
-  return { list, segment };
-}
-
 describe("the event log and resumable subscriptions", () => {
   it("resuming after a cursor mid-stream, while writes continue, misses nothing and repeats nothing", async () => {
     const { client, ws, app } = await startTestServer();
-    const { list } = await listWithSegment(client);
+    const { list } = await listWithNorwaySegment(client, "Events");
     const reference = ws().subscribe(MembershipChangedDocument, { listId: list.id });
     await streamsOpen(app, 1);
     await client.data(AddContactsDocument, { listId: list.id, contacts: contacts("first", 50) });
@@ -53,7 +44,7 @@ describe("the event log and resumable subscriptions", () => {
   (onMongo ? it.skip : it)("a cursor older than the retained log is refused with CURSOR_EXPIRED; a recent one still resumes", async () => {
     const clock = new ManualClock(Date.parse("2026-05-01T10:00:00.000Z"));
     const { client, ws, app } = await startTestServer({ clock, env: { EVENT_RETENTION: "7d" } });
-    const { list } = await listWithSegment(client);
+    const { list } = await listWithNorwaySegment(client, "Events");
     const reference = ws().subscribe(MembershipChangedDocument, { listId: list.id });
     await streamsOpen(app, 1);
     await client.data(AddContactsDocument, { listId: list.id, contacts: contacts("old", 3) });
@@ -77,7 +68,7 @@ describe("the event log and resumable subscriptions", () => {
 
   it("malformed cursors and cursors ahead of the log are refused with BAD_USER_INPUT", async () => {
     const { client, ws } = await startTestServer();
-    const { list } = await listWithSegment(client);
+    const { list } = await listWithNorwaySegment(client, "Events");
     for (const after of ["not a cursor", Buffer.from("e|999999").toString("base64url"), Buffer.from("c|1|1").toString("base64url")]) {
       const subscription = ws().subscribe(MembershipChangedDocument, { listId: list.id, after });
       await subscription.done();
@@ -88,7 +79,7 @@ describe("the event log and resumable subscriptions", () => {
   it("a subscriber that stops reading is served from the log when it falls behind, and then gets every event in order", async () => {
     // A small in-memory ring, so the stalled reader falls behind it.
     const { client, app, server } = await startTestServer({ eventRing: 100 });
-    const { list } = await listWithSegment(client);
+    const { list } = await listWithNorwaySegment(client, "Events");
     const socket = new WebSocket(server.wsUrl, "graphql-transport-ws");
     const received: { cursor: string }[] = [];
     let acknowledged = false;

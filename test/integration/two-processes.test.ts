@@ -6,14 +6,13 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   AddContactsDocument,
-  CreateListDocument,
-  CreateSegmentDocument,
   EngineStatusDocument,
   MembershipChangedDocument,
   SegmentByIdDocument,
   SegmentCursorDocument,
 } from "../graphql/generated";
 import type { GraphQLTestClient } from "../support/client";
+import { listWithNorwaySegment } from "../support/data";
 import { stopAll, tempDir } from "../support/harness";
 import { killAll, runScript, spawnServer } from "../support/process";
 import { newDatabase, storeEnv } from "../support/stores";
@@ -36,20 +35,12 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000)
   }
 }
 
-async function norwayList(client: GraphQLTestClient) {
-  const { createContactList: list } = await client.data(CreateListDocument, { input: { name: "Shared" } });
-  const { createSegment: segment } = await client.data(CreateSegmentDocument, {
-    input: { listId: list.id, name: "Norway", type: "DYNAMIC", condition: { field: "country", operator: "EQUALS", value: "Norway" } },
-  });
-  return { list, segment };
-}
-
 describe("two processes, one database", () => {
   it("contacts written by a bulk-import process are picked up and published by the server's engine", async () => {
     const dir = tempDir();
     const dbPath = newDatabase("shared");
     const server = await spawnServer(storeEnv(dbPath));
-    const { list, segment } = await norwayList(server.client);
+    const { list, segment } = await listWithNorwaySegment(server.client, "Shared");
     const ws = openSubscriptions(server.wsUrl);
     sockets.push(ws);
     const { segment: current } = await server.client.data(SegmentCursorDocument, { id: segment.id });
@@ -81,7 +72,7 @@ describe("two processes, one database", () => {
     expect([await leaderOf(first.client), await leaderOf(second.client)].filter(Boolean)).toHaveLength(1);
     const [leader, standby] = (await leaderOf(first.client)) ? [first, second] : [second, first];
 
-    const { list, segment } = await norwayList(standby.client);
+    const { list, segment } = await listWithNorwaySegment(standby.client, "Shared");
     // A write through the standby is applied by the leader's engine.
     await standby.client.data(AddContactsDocument, { listId: list.id, contacts: [{ email: "a@example.com", country: "Norway" }] });
     await until(async () => ((await standby.client.data(SegmentByIdDocument, { id: segment.id })).segment?.memberCount === 1 ? true : undefined));

@@ -1,4 +1,7 @@
-/** Deterministic contact data for tests: a seeded generator, so every run sees the same rows. */
+/** Deterministic contact data for tests (a seeded generator, so every run sees the same rows), and a common list. */
+import { CreateListDocument, CreateSegmentDocument } from "../graphql/generated";
+import type { GraphQLTestClient } from "./client";
+
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
@@ -37,4 +40,13 @@ export function generateContacts(prefix: string, count: number, seed = 1): Gener
       attributes: { score: Math.floor(random() * 100) },
     };
   });
+}
+
+/** A list, and a DYNAMIC segment of its contacts in Norway, made through the API. */
+export async function listWithNorwaySegment(client: GraphQLTestClient, name: string) {
+  const { createContactList: list } = await client.data(CreateListDocument, { input: { name } });
+  const { createSegment: segment } = await client.data(CreateSegmentDocument, {
+    input: { listId: list.id, name: "Norway", type: "DYNAMIC", condition: { field: "country", operator: "EQUALS", value: "Norway" } },
+  });
+  return { list, segment };
 }

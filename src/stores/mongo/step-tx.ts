@@ -67,6 +67,29 @@ function idRange(range: IdRange): Filter<ContactDoc> {
   return range.after === null && range.upTo === null ? {} : { _id: bounds };
 }
 
+/**
+ * The segments each contact belongs to (DYNAMIC memberships and STATIC buckets), by contact id:
+ * what a step compares with, and what Contact.segments reads.
+ */
+export async function segmentsOfContacts(c: Collections, contactIds: readonly ObjectId[], session?: ClientSession): Promise<Map<string, Set<string>>> {
+  const byContact = new Map<string, Set<string>>();
+  const add = (contactId: ObjectId, segmentId: ObjectId) => {
+    const key = contactId.toHexString();
+    let segments = byContact.get(key);
+    if (!segments) byContact.set(key, (segments = new Set()));
+    segments.add(segmentId.toHexString());
+  };
+  for (let i = 0; i < contactIds.length; i += 5_000) {
+    const chunk = contactIds.slice(i, i + 5_000);
+    for (const m of await c.memberships.find({ contactId: { $in: chunk } }, { session }).toArray()) add(m.contactId, m.segmentId);
+    const wanted = new Set(chunk.map((contactId) => contactId.toHexString()));
+    for (const b of await c.buckets.find({ contactIds: { $in: chunk } }, { session, projection: { segmentId: 1, contactIds: 1 } }).toArray()) {
+      for (const contactId of b.contactIds) if (wanted.has(contactId.toHexString())) add(contactId, b.segmentId);
+    }
+  }
+  return byContact;
+}
+
 export class MongoStepTx implements StepTx {
   readonly lists = new Map<string, ListState | null>();
   private state: WithId<EngineStateDoc> | null = null;
@@ -210,22 +233,9 @@ export class MongoStepTx implements StepTx {
   }
 
   async memberships(contactIds: readonly string[]): Promise<MembershipView> {
-    const bySegment = new Map<string, Set<string>>();
-    const add = (segmentId: ObjectId, contactId: ObjectId) => {
-      const key = segmentId.toHexString();
-      let members = bySegment.get(key);
-      if (!members) bySegment.set(key, (members = new Set()));
-      members.add(contactId.toHexString());
-    };
-    for (let i = 0; i < contactIds.length; i += 5_000) {
-      const chunk = ids(contactIds.slice(i, i + 5_000));
-      for (const m of await this.c.memberships.find({ contactId: { $in: chunk } }, this.s).toArray()) add(m.segmentId, m.contactId);
-      const wanted = new Set(chunk.map((contactId) => contactId.toHexString()));
-      for (const b of await this.c.buckets.find({ contactIds: { $in: chunk } }, { ...this.s, projection: { segmentId: 1, contactIds: 1 } }).toArray()) {
-        for (const contactId of b.contactIds) if (wanted.has(contactId.toHexString())) add(b.segmentId, contactId);
-      }
-    }
-    return { of: (contactId) => ({ has: (segmentId) => bySegment.get(segmentId)?.has(contactId) ?? false }) };
+    const byContact = await segmentsOfContacts(this.c, ids(contactIds), this.session);
+    const none = new Set<string>();
+    return { of: (contactId) => byContact.get(contactId) ?? none };
   }
 
   async contactsInRange(listId: string, field: FieldRef, above: string | number, upTo: string | number): Promise<ContactState[]> {

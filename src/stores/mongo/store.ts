@@ -13,27 +13,28 @@ import { SegmentCompiler } from "../../engine/membership";
 import { verifyStore } from "../../engine/verify";
 import { runAsync } from "../../engine/work";
 import { ROW_SPAN } from "../event-runs";
-import type {
-  ApiKeyRecord,
-  ContactQuery,
-  ContactRecord,
-  EngineStatus,
-  EngineStepInput,
-  EngineStepResult,
-  EventFilter,
-  InsertContactsResult,
-  ListRecord,
-  Mark,
-  MembershipEvent,
-  NewContact,
-  Page,
-  PruneSlice,
-  SegmentRecord,
-  SegmentType,
-  Store,
-  TimeKey,
-  VerifyReport,
-  Written,
+import {
+  ENGINE_LEASE,
+  type ApiKeyRecord,
+  type ContactQuery,
+  type ContactRecord,
+  type EngineStatus,
+  type EngineStepInput,
+  type EngineStepResult,
+  type EventFilter,
+  type InsertContactsResult,
+  type ListRecord,
+  type Mark,
+  type MembershipEvent,
+  type NewContact,
+  type Page,
+  type PruneSlice,
+  type SegmentRecord,
+  type SegmentType,
+  type Store,
+  type TimeKey,
+  type VerifyReport,
+  type Written,
 } from "../port";
 import { type ChangeEventDoc, FEED_PIPELINE, timestampMark } from "./change-events";
 import type { ChangeStreamLike, FeedPosition } from "./change-feed";
@@ -43,7 +44,7 @@ import { connectMongo } from "./connect";
 import { type ContactDoc, contactDataOf, contactFields } from "./documents";
 import { apiKeyRecord, contactRecord, eventsOfRun, listRecord, oid, oids, segmentRecord } from "./records";
 import { pageFromBuckets } from "./static-buckets";
-import { FIRST_MARK, MongoEngine } from "./step-tx";
+import { FIRST_MARK, MongoEngine, segmentsOfContacts } from "./step-tx";
 import { MongoVerifyTx } from "./verify";
 
 function byIds<T extends { id: string }>(ids: readonly string[], records: T[]): (T | null)[] {
@@ -236,7 +237,7 @@ export class MongoStore implements Store {
       }
       if (updates.size > 0) {
         await this.c.contacts.bulkWrite(
-          [...updates.values()].map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: { ...doc, _id: undefined } } })),
+          [...updates.values()].map(({ _id, ...replacement }) => ({ replaceOne: { filter: { _id }, replacement } })),
           { session, ordered: true },
         );
       }
@@ -385,19 +386,7 @@ export class MongoStore implements Store {
   }
 
   async segmentIdsOfContacts(contactIds: readonly string[]): Promise<string[][]> {
-    const ids = oids(contactIds);
-    const byContact = new Map<string, Set<string>>();
-    const add = (contact: ObjectId, segment: ObjectId) => {
-      const key = contact.toHexString();
-      let segments = byContact.get(key);
-      if (!segments) byContact.set(key, (segments = new Set()));
-      segments.add(segment.toHexString());
-    };
-    for (const m of await this.c.memberships.find({ contactId: { $in: ids } }).toArray()) add(m.contactId, m.segmentId);
-    const wanted = new Set(ids.map((id) => id.toHexString()));
-    for (const bucket of await this.c.buckets.find({ contactIds: { $in: ids } }, { projection: { segmentId: 1, contactIds: 1 } }).toArray()) {
-      for (const contact of bucket.contactIds) if (wanted.has(contact.toHexString())) add(contact, bucket.segmentId);
-    }
+    const byContact = await segmentsOfContacts(this.c, oids(contactIds));
     return contactIds.map((id) => [...(byContact.get(id) ?? [])].sort());
   }
 
@@ -506,7 +495,7 @@ export class MongoStore implements Store {
   }
 
   async verify(): Promise<VerifyReport> {
-    return runAsync(verifyStore(new MongoVerifyTx(this.c), this.compiler));
+    return runAsync(verifyStore(new MongoVerifyTx(this.c, (position, filter, limit) => this.eventsAfter(position, filter, limit)), this.compiler));
   }
 
   // API keys
@@ -543,14 +532,16 @@ export class MongoStore implements Store {
   }
 
   async changeToken(): Promise<string> {
-    const [event, state, building] = await Promise.all([
+    const [event, state, building, lease] = await Promise.all([
       this.c.events.find({}, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next(),
       this.c.state.findOne({ _id: ENGINE_STATE_ID }, { projection: { applied: 1 } }),
       this.c.segments.countDocuments({ status: "BUILDING" }),
+      // A lease handed over is noticed by a standby at its next poll.
+      this.c.leases.findOne({ _id: ENGINE_LEASE }, { projection: { holder: 1 } }),
     ]);
     // The leader's change stream is read ahead here, so new changes change the token.
     const pending = await this.engine.readAhead();
-    return `${event?._id ?? 0}|${state?.applied ?? ""}|${building}|${pending}`;
+    return `${event?._id ?? 0}|${state?.applied ?? ""}|${building}|${pending}|${lease?.holder ?? ""}`;
   }
 
   async close(): Promise<void> {

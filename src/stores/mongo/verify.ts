@@ -5,15 +5,18 @@
  */
 import type { ContactState, StoredSegment } from "../../engine/step-tx";
 import type { VerifiedList, VerifyTx } from "../../engine/verify";
-import { ROW_SPAN } from "../event-runs";
-import type { MembershipEvent } from "../port";
+import type { EventFilter, MembershipEvent } from "../port";
 import { type Collections, ENGINE_STATE_ID } from "./collections";
 import { factsOfDoc } from "./documents";
-import { eventsOfRun, oid } from "./records";
+import { oid } from "./records";
 import { storedSegment } from "./step-tx";
 
 export class MongoVerifyTx implements VerifyTx {
-  constructor(private readonly c: Collections) {}
+  constructor(
+    private readonly c: Collections,
+    /** The store's reader of the event log. */
+    private readonly eventsAfter: (position: number, filter: EventFilter, limit: number) => Promise<MembershipEvent[]>,
+  ) {}
 
   async clock(): Promise<number> {
     return (await this.c.state.findOne({ _id: ENGINE_STATE_ID }))?.clock?.getTime() ?? 0;
@@ -63,22 +66,8 @@ export class MongoVerifyTx implements VerifyTx {
     return docs.map((doc) => ({ id: doc._id.toHexString(), listId, facts: factsOfDoc(doc) }));
   }
 
-  async events(segmentId: string, after: number, limit: number): Promise<MembershipEvent[]> {
-    const events: MembershipEvent[] = [];
-    for (let seq = Math.floor(after / ROW_SPAN); ; ) {
-      const runs = await this.c.events
-        .find({ segmentId: oid(segmentId), kind: { $in: ["ENTERED", "LEFT"] }, _id: { $gte: seq } })
-        .sort({ _id: 1 })
-        .limit(100)
-        .toArray();
-      for (const run of runs) {
-        for (const event of eventsOfRun(run)) {
-          if (event.seq > after) events.push(event);
-          if (events.length === limit) return events;
-        }
-      }
-      if (runs.length < 100) return events;
-      seq = runs[runs.length - 1]!._id + 1;
-    }
+  events(segmentId: string, after: number, limit: number): Promise<MembershipEvent[]> {
+    return this.eventsAfter(after, { segmentId }, limit);
   }
+
 }

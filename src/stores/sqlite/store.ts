@@ -448,6 +448,10 @@ export class SqliteStore implements Store {
   }
 
   async eventsAfter(position: number, filter: EventFilter, limit: number): Promise<MembershipEvent[]> {
+    return this.readEvents(position, filter, limit);
+  }
+
+  private readEvents(position: number, filter: EventFilter, limit: number): MembershipEvent[] {
     const [where, param] =
       filter.segmentId !== undefined
         ? ["segment_id = ? AND ", rowId(filter.segmentId)]
@@ -531,7 +535,7 @@ export class SqliteStore implements Store {
   }
 
   async verify(): Promise<VerifyReport> {
-    return verifyDatabase(this.db, this.compiler);
+    return verifyDatabase(this.db, this.compiler, (position, filter, limit) => this.readEvents(position, filter, limit));
   }
 
   // API keys

@@ -8,19 +8,25 @@ import type { SegmentCompiler } from "../../engine/membership";
 import type { ContactState, StoredSegment } from "../../engine/step-tx";
 import { type VerifiedList, type VerifyTx, verifyStore } from "../../engine/verify";
 import { runSync } from "../../engine/work";
-import { ROW_SPAN } from "../event-runs";
-import type { MembershipEvent, VerifyReport } from "../port";
+import type { EventFilter, MembershipEvent, VerifyReport } from "../port";
 import { StatementCache } from "./database";
 import { MemberBlocks } from "./member-blocks";
-import { type ContactRow, type EventRow, eventsFromRow, factsFromRow, type SegmentRow } from "./rows";
+import { type ContactRow, factsFromRow, type SegmentRow } from "./rows";
 import { storedSegment } from "./step-tx";
+
+/** The store's reader of the event log. */
+type EventReader = (position: number, filter: EventFilter, limit: number) => MembershipEvent[];
 
 class SqliteVerifyTx implements VerifyTx {
   private readonly q: StatementCache;
   private readonly blocks: MemberBlocks;
   private readonly state: { checkpoint: number; clock: number };
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    /** Runs inside this read transaction. */
+    private readonly readEvents: EventReader,
+  ) {
     this.q = new StatementCache(db);
     this.blocks = new MemberBlocks(this.q);
     this.state = this.q.get("SELECT checkpoint, clock FROM engine_state WHERE id = 1").get() as { checkpoint: number; clock: number };
@@ -63,22 +69,11 @@ class SqliteVerifyTx implements VerifyTx {
   }
 
   events(segmentId: string, after: number, limit: number): MembershipEvent[] {
-    const events: MembershipEvent[] = [];
-    const select = this.q.get("SELECT * FROM events WHERE segment_id = ? AND kind IN ('ENTERED', 'LEFT') AND seq >= ? ORDER BY seq LIMIT 100");
-    for (let seq = Math.floor(after / ROW_SPAN); ; ) {
-      const rows = select.all(Number(segmentId), seq) as EventRow[];
-      for (const row of rows) {
-        for (const event of eventsFromRow(row)) {
-          if (event.seq > after) events.push(event);
-          if (events.length === limit) return events;
-        }
-      }
-      if (rows.length < 100) return events;
-      seq = rows[rows.length - 1]!.seq + 1;
-    }
+    return this.readEvents(after, { segmentId }, limit);
   }
+
 }
 
-export function verifyDatabase(db: Database.Database, compiler: SegmentCompiler): VerifyReport {
-  return db.transaction(() => runSync(verifyStore(new SqliteVerifyTx(db), compiler)))();
+export function verifyDatabase(db: Database.Database, compiler: SegmentCompiler, readEvents: EventReader): VerifyReport {
+  return db.transaction(() => runSync(verifyStore(new SqliteVerifyTx(db, readEvents), compiler)))();
 }
