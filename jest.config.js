@@ -45,6 +45,11 @@ const STORE_SUITES = [
   "verify",
   "replay",
   "security/fuzz",
+  "manual-membership",
+  "explanations",
+  "freezing",
+  "history",
+  "references",
 ];
 
 const projects = [{ ...base, displayName: "sqlite", testMatch: ["<rootDir>/test/**/*.test.ts"] }];

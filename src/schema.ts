@@ -4,7 +4,7 @@ import { buildSchemaSync } from "type-graphql";
 import { ContactConnectionResolver, ContactResolver } from "./modules/contacts/contact.resolver";
 import { ContactListConnectionResolver, ContactListResolver } from "./modules/lists/list.resolver";
 import { MembershipEventResolver } from "./modules/segments/membership-event.resolver";
-import { SegmentResolver } from "./modules/segments/segment.resolver";
+import { ConditionNodeVerdictResolver, SegmentPreviewResolver, SegmentResolver } from "./modules/segments/segment.resolver";
 import { NodeResolver } from "./modules/node.resolver";
 import { EngineStatusResolver } from "./modules/engine/engine-status.resolver";
 
@@ -33,6 +33,8 @@ export function buildAppSchema(): GraphQLSchema {
       ContactResolver,
       ContactConnectionResolver,
       SegmentResolver,
+      SegmentPreviewResolver,
+      ConditionNodeVerdictResolver,
       MembershipEventResolver,
       EngineStatusResolver,
     ],

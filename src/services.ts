@@ -7,6 +7,7 @@ import type { EventFeed } from "./engine/event-feed";
 import type { MembershipEngine } from "./engine/engine";
 import { ContactService } from "./modules/contacts/contact.service";
 import { ListService } from "./modules/lists/list.service";
+import { HistoryService } from "./modules/segments/history.service";
 import { MembershipEventService } from "./modules/segments/membership-event.service";
 import { SegmentService } from "./modules/segments/segment.service";
 import type { Store } from "./stores/port";
@@ -33,6 +34,7 @@ export function createServices(deps: ServiceDeps) {
     contacts: new ContactService(deps),
     segments: new SegmentService(deps),
     events: new MembershipEventService(deps),
+    history: new HistoryService(deps),
   };
 }
 

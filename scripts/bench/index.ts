@@ -29,9 +29,10 @@ import { readsUnderLoad } from "./scenarios/07-reads-under-load";
 import { memory } from "./scenarios/08-memory";
 import { timeFlips } from "./scenarios/09-time-flips";
 import { housekeeping } from "./scenarios/10-housekeeping";
+import { segmentPower } from "./scenarios/11-segment-power";
 import { runSoak } from "./soak";
 
-const SCENARIOS: Scenario[] = [ingest, segmentBuild, changeToPush, matchingCost, incrementalVsRebuild, fanOut, readsUnderLoad, memory, timeFlips, housekeeping];
+const SCENARIOS: Scenario[] = [ingest, segmentBuild, changeToPush, matchingCost, incrementalVsRebuild, fanOut, readsUnderLoad, memory, timeFlips, housekeeping, segmentPower];
 
 /** The commit measured, and whether src/ had uncommitted changes (read-only git commands). */
 function revision(): string {

@@ -10,7 +10,14 @@ export type Condition =
   | { kind: "and"; items: Condition[] }
   | { kind: "or"; items: Condition[] }
   | { kind: "not"; item: Condition }
-  | Leaf;
+  | Leaf
+  | SegmentRef;
+
+/** Membership of another segment of the same list (its store id), now. */
+export interface SegmentRef {
+  kind: "inSegment";
+  segmentId: string;
+}
 
 export interface FieldRef {
   /** As written in a condition: "country", "age", "attributes.plan". */
@@ -56,6 +63,11 @@ export interface ContactFacts {
   createdAt: number;
   updatedAt: number;
   attributes: Readonly<Record<string, Scalar>>;
+  /**
+   * The segments the contact is a member of at the evaluation, by store id. Only conditions with
+   * inSegment read it; whoever evaluates one sets it (absent: a member of none).
+   */
+  segments?: { has(segmentId: string): boolean };
 }
 
 /**
@@ -76,5 +88,25 @@ export function factsRead(condition: Condition, into = new Set<string>()): Set<s
       into.add(field.source === "attribute" ? `attributes.${field.name}` : field.name === "age" ? "birthDate" : field.name);
       return into;
     }
+    case "inSegment":
+      // A referenced segment's changes reach its users through the engine's propagation.
+      return into;
+  }
+}
+
+/** The segments a condition references with inSegment (store ids), in order of appearance. */
+export function segmentRefs(condition: Condition, into = new Set<string>()): Set<string> {
+  switch (condition.kind) {
+    case "and":
+    case "or":
+      for (const item of condition.items) segmentRefs(item, into);
+      return into;
+    case "not":
+      return segmentRefs(condition.item, into);
+    case "leaf":
+      return into;
+    case "inSegment":
+      into.add(condition.segmentId);
+      return into;
   }
 }

@@ -1,8 +1,9 @@
 export type { Condition, ContactFacts, FieldRef, Leaf, Scalar, Test } from "./ast";
-export { factsRead } from "./ast";
+export { factsRead, segmentRefs } from "./ast";
 export * from "./fields";
 export { normalizeText } from "./text";
-export { parseCondition, type ParseOptions, type ParsedCondition, type StoredCondition } from "./parse";
+export { parseCondition, type ParseOptions, type ParsedCondition, type StoredCondition, storedSegmentRefs } from "./parse";
 export { compilePredicate, evalTime, type EvalTime, type Predicate } from "./predicate";
+export { conditionNodes, explainCondition, type ConditionNode, type NodeKind } from "./explain";
 export { timeTriggers, nextFlip, searchFirstInstant, type TimeTrigger } from "./triggers";
 export * as dates from "./dates";

@@ -1,4 +1,5 @@
 import { badInput } from "../common/errors";
+import { fromGlobalId } from "../common/ids";
 import { Limits } from "../common/limits";
 import type { Condition, FieldRef, Scalar, Test } from "./ast";
 import { DURATION_UNITS, type Duration, type DurationUnit, dateIn, midnightIn, parseDate, parseTimestamp, UTC } from "./dates";
@@ -19,14 +20,40 @@ export interface ParseOptions {
    * instant in the zone, a timestamp given for a DATE field means its date in the zone.
    */
   timeZone?: string;
+  /**
+   * Resolves an `inSegment` id to the referenced segment's store id, or fails with the node's
+   * path (unknown segment, another list, a cycle). Default: any well-formed segment id (stored
+   * conditions were checked when they were written).
+   */
+  segmentRef?: (id: string, path: string) => string;
 }
 
 interface ParseState {
   nodes: number;
   zone: string;
+  segmentRef: (id: string, path: string) => string;
 }
 
-const NODE_KEYS = new Set(["and", "or", "not", "field", "operator", "value"]);
+const NODE_KEYS = new Set(["and", "or", "not", "field", "operator", "value", "inSegment"]);
+
+/** The segments a stored condition references with inSegment (store ids; ids that are not segment ids are left out). */
+export function storedSegmentRefs(stored: unknown, into = new Set<string>()): Set<string> {
+  if (Array.isArray(stored)) {
+    for (const item of stored) storedSegmentRefs(item, into);
+  } else if (stored !== null && typeof stored === "object") {
+    const node = stored as Record<string, unknown>;
+    if (typeof node.inSegment === "string") {
+      const id = fromGlobalId(node.inSegment, "Segment");
+      if (id !== null) into.add(id);
+    }
+    for (const key of ["and", "or", "not"]) if (node[key] !== undefined) storedSegmentRefs(node[key], into);
+  }
+  return into;
+}
+
+function anySegment(id: string, path: string): string {
+  return fromGlobalId(id, "Segment") ?? fail(path, `${describe(id)} is not a segment id`);
+}
 const NEGATIVE: Partial<Record<Operator, Operator>> = {
   NOT_EQUALS: "EQUALS",
   NOT_IN: "IN",
@@ -65,7 +92,7 @@ function describe(value: unknown): string {
  * stored form. Every problem is a BAD_USER_INPUT naming its path (`and[1].or[0].value`).
  */
 export function parseCondition(input: unknown, catalog: FieldCatalog, options: ParseOptions = {}): ParsedCondition {
-  return parseNode(input, "", 1, catalog, { nodes: 0, zone: options.timeZone ?? UTC });
+  return parseNode(input, "", 1, catalog, { nodes: 0, zone: options.timeZone ?? UTC, segmentRef: options.segmentRef ?? anySegment });
 }
 
 function parseNode(
@@ -82,13 +109,19 @@ function parseNode(
   if (++state.nodes > Limits.maxConditionNodes) fail(path, `a condition has at most ${Limits.maxConditionNodes} nodes`);
   for (const key of Object.keys(node)) {
     if (node[key] === undefined) continue;
-    if (!NODE_KEYS.has(key)) fail(join(path, key), `unknown key; a node has and, or, not, or field/operator/value`);
+    if (!NODE_KEYS.has(key)) fail(join(path, key), `unknown key; a node has and, or, not, inSegment, or field/operator/value`);
   }
   const present = (key: string) => node[key] !== undefined && node[key] !== null;
-  const forms = [present("and"), present("or"), present("not"), present("field") || present("operator") || present("value")];
+  const forms = [present("and"), present("or"), present("not"), present("inSegment"), present("field") || present("operator") || present("value")];
   const count = forms.filter(Boolean).length;
-  if (count === 0) fail(path, "empty node; give and, or, not, or field with operator");
-  if (count > 1) fail(path, "a node has exactly one form: and, or, not, or field/operator/value");
+  if (count === 0) fail(path, "empty node; give and, or, not, inSegment, or field with operator");
+  if (count > 1) fail(path, "a node has exactly one form: and, or, not, inSegment, or field/operator/value");
+  if (present("inSegment")) {
+    const refPath = join(path, "inSegment");
+    const id = node.inSegment;
+    if (typeof id !== "string" || id.length === 0) fail(refPath, `expected a segment id, got ${describe(id)}`);
+    return { ast: { kind: "inSegment", segmentId: state.segmentRef(id, refPath) }, stored: { inSegment: id } };
+  }
 
   if (present("and") || present("or")) {
     const kind = present("and") ? "and" : "or";

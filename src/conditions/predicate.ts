@@ -103,6 +103,10 @@ export function compilePredicate(condition: Condition): Predicate {
     }
     case "leaf":
       return compileLeaf(condition);
+    case "inSegment": {
+      const segmentId = condition.segmentId;
+      return (facts) => facts.segments?.has(segmentId) ?? false;
+    }
   }
 }
 

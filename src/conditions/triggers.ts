@@ -87,6 +87,9 @@ export function timeTriggers(condition: Condition, zone: string = UTC): TimeTrig
       case "not":
         visit(node.item);
         return;
+      case "inSegment":
+        // A referenced segment's flips reach its users through the engine's propagation.
+        return;
       case "leaf":
         for (const { key, trigger } of leafTriggers(node)) {
           if (!seen.has(key)) {

@@ -13,12 +13,13 @@ import {
   evalTime,
   factsRead,
   parseCondition,
+  segmentRefs,
   type Predicate,
   type StoredCondition,
   type TimeTrigger,
   timeTriggers,
 } from "../conditions";
-import type { ChangeReason, MembershipChange, SegmentStatus, SegmentType } from "../stores/port";
+import type { ChangeReason, MembershipChange, MembershipOverride, SegmentStatus, SegmentType } from "../stores/port";
 
 export interface SegmentRow {
   id: string;
@@ -28,6 +29,8 @@ export interface SegmentRow {
   condition: StoredCondition;
   memberCount: number;
   nextWakeAt: number | null;
+  /** Whether any contact has an override in it (its evaluations then ask for them). */
+  hasOverrides: boolean;
 }
 
 /** A segment ready for evaluation; memberCount and nextWakeAt move as a step goes. */
@@ -37,6 +40,8 @@ export interface LiveSegment extends SegmentRow {
   triggers: TimeTrigger[];
   /** The facts the condition reads (see factsRead). */
   reads: ReadonlySet<string>;
+  /** The segments the condition references with inSegment (store ids). */
+  refs: readonly string[];
   /** Changes made while BUILDING are not events: the initial members are not changes. */
   silent: boolean;
 }
@@ -47,6 +52,7 @@ interface Compiled {
   predicate: Predicate;
   triggers: TimeTrigger[];
   reads: ReadonlySet<string>;
+  refs: readonly string[];
 }
 
 /** Compiles each segment's condition once and reuses it until the condition changes. */
@@ -59,10 +65,18 @@ export class SegmentCompiler {
     let compiled = this.cache.get(row.id);
     if (!compiled || compiled.key !== key) {
       const { ast } = parseCondition(row.condition, catalogOf(customFields), { timeZone });
-      compiled = { key, ast, predicate: compilePredicate(ast), triggers: timeTriggers(ast, timeZone), reads: factsRead(ast) };
+      compiled = { key, ast, predicate: compilePredicate(ast), triggers: timeTriggers(ast, timeZone), reads: factsRead(ast), refs: [...segmentRefs(ast)] };
       this.cache.set(row.id, compiled);
     }
-    return { ...row, ast: compiled.ast, predicate: compiled.predicate, triggers: compiled.triggers, reads: compiled.reads, silent: row.status === "BUILDING" };
+    return {
+      ...row,
+      ast: compiled.ast,
+      predicate: compiled.predicate,
+      triggers: compiled.triggers,
+      reads: compiled.reads,
+      refs: compiled.refs,
+      silent: row.status === "BUILDING",
+    };
   }
 
   forget(segmentId: string): void {
@@ -90,13 +104,65 @@ export interface MembershipWrite {
   member: boolean;
 }
 
-/** A list as a step evaluates it: its custom fields, its time zone and its compiled segments. */
+/**
+ * A list as a step evaluates it: its custom fields, its time zone and its compiled segments in
+ * dependency order (a segment after those its condition references; see dependencyOrder).
+ */
 export interface ListState {
   customFields: CustomFieldDef[];
   timeZone: string;
   segments: LiveSegment[];
   /** segmentsReading's answers, by set of changed facts. */
   reading?: Map<string, LiveSegment[]>;
+}
+
+/**
+ * Segments ordered so that each comes after every segment its condition references: evaluating
+ * a contact in this order, with the memberships decided so far, carries a change through any
+ * chain of references in one pass. Otherwise in the given order. (Cycles are refused when a
+ * condition is written; one met here is broken where it is found.)
+ */
+export function dependencyOrder(segments: readonly LiveSegment[]): LiveSegment[] {
+  if (segments.every((segment) => segment.refs.length === 0)) return [...segments];
+  const byId = new Map(segments.map((segment) => [segment.id, segment]));
+  const ordered: LiveSegment[] = [];
+  const placed = new Set<string>();
+  const visiting = new Set<string>();
+  const visit = (segment: LiveSegment) => {
+    if (placed.has(segment.id) || visiting.has(segment.id)) return;
+    visiting.add(segment.id);
+    for (const ref of segment.refs) {
+      const referenced = byId.get(ref);
+      if (referenced) visit(referenced);
+    }
+    visiting.delete(segment.id);
+    placed.add(segment.id);
+    ordered.push(segment);
+  };
+  for (const segment of segments) visit(segment);
+  return ordered;
+}
+
+/**
+ * The DYNAMIC segments whose membership can follow a change of these segments' members: those
+ * referencing one of them, directly or through other such segments, in dependency order.
+ */
+export function usersOf(list: ListState, changed: ReadonlySet<string>): LiveSegment[] {
+  const reached = new Set(changed);
+  const users: LiveSegment[] = [];
+  for (const segment of list.segments) {
+    if (segment.type !== "DYNAMIC" || segment.refs.length === 0 || reached.has(segment.id)) continue;
+    if (segment.refs.some((ref) => reached.has(ref))) {
+      reached.add(segment.id);
+      users.push(segment);
+    }
+  }
+  return users;
+}
+
+/** The facts a segment's condition sees for a contact: with its memberships when the condition references segments. */
+export function factsFor(segment: LiveSegment, facts: ContactFacts, memberOf: { has(segmentId: string): boolean }): ContactFacts {
+  return segment.refs.length === 0 ? facts : { ...facts, segments: memberOf };
 }
 
 /**
@@ -111,7 +177,10 @@ export function segmentsReading(list: ListState, changed: ReadonlySet<string>): 
   let segments = list.reading.get(key);
   if (!segments) {
     if (list.reading.size >= 1_000) list.reading.clear();
-    segments = list.segments.filter((segment) => [...segment.reads].some((fact) => changed.has(fact)));
+    const reading = new Set(list.segments.filter((segment) => [...segment.reads].some((fact) => changed.has(fact))).map((segment) => segment.id));
+    // Users of those segments may follow them (usersOf).
+    for (const user of usersOf(list, reading)) reading.add(user.id);
+    segments = list.segments.filter((segment) => reading.has(segment.id));
     list.reading.set(key, segments);
   }
   return segments;
@@ -213,7 +282,8 @@ export class StepLog {
  * Brings one contact's memberships up to date. `facts` is its current state (null: deleted);
  * `before` the segments it belongs to now. A deleted contact leaves every segment, STATIC
  * ones included; otherwise only DYNAMIC segments follow the condition. After an update,
- * `segments` may be narrowed to those reading a changed fact (segmentsReading).
+ * `segments` may be narrowed to those reading a changed fact (segmentsReading). Segments come in
+ * dependency order, and each sees the memberships decided before it in the same pass.
  */
 export function reconcileContact(
   contactId: string,
@@ -223,19 +293,29 @@ export function reconcileContact(
   at: EvalTime,
   reason: ChangeReason,
   log: StepLog,
+  overrides?: ReadonlyMap<string, MembershipOverride>,
 ): void {
   if (facts === null) {
     for (const segment of segments) if (before.has(segment.id)) log.leave(segment, contactId, "CONTACT_DELETED");
     return;
   }
+  // Memberships as decided so far: a segment referencing another sees its new membership.
+  let decided: Map<string, boolean> | undefined;
+  const memberOf = { has: (segmentId: string) => decided?.get(segmentId) ?? before.has(segmentId) };
   for (const segment of segments) {
     if (segment.type !== "DYNAMIC") continue;
     const member = before.has(segment.id);
-    const matches = segment.predicate(facts, at);
+    const matches = belongs(segment, factsFor(segment, facts, memberOf), at, overrides?.get(segment.id));
+    if (matches !== member) (decided ??= new Map()).set(segment.id, matches);
     if (matches && !member) log.enter(segment, contactId, reason);
     else if (!matches && member) log.leave(segment, contactId, reason);
     if (segment.triggers.length > 0 && !segment.silent) log.noteUpcoming(segment, facts, at);
   }
+}
+
+/** Whether a contact belongs to a DYNAMIC segment: its override decides, else the condition. */
+export function belongs(segment: LiveSegment, facts: ContactFacts, at: EvalTime, override: MembershipOverride | undefined): boolean {
+  return override === undefined ? segment.predicate(facts, at) : override === "INCLUDED";
 }
 
 /** A range of one field's values whose contacts may have flipped between two instants. */

@@ -5,7 +5,7 @@
  * strings; `compareIds` orders them as the store does.
  */
 import type { Condition, ContactFacts, CustomFieldDef, EvalTime, FieldRef, StoredCondition } from "../conditions";
-import type { Mark, SegmentType } from "../stores/port";
+import type { Mark, MemberEdit, MembershipOverride, SegmentType } from "../stores/port";
 import type { ListState, MembershipWrite, PendingEvent, SegmentCompiler, SegmentRow } from "./membership";
 import type { Answer } from "./work";
 
@@ -45,7 +45,11 @@ export type FeedEntry =
       /** The facts the change changed; null when unknown (every segment of the list is evaluated). */
       changed: readonly string[] | null;
     }
-  | { kind: "condition"; segmentId: string; condition: StoredCondition; version: number };
+  | { kind: "condition"; segmentId: string; condition: StoredCondition; version: number }
+  /** A hand edit of a segment's members (the ids were checked to be contacts of its list when it was asked for). */
+  | { kind: "members"; segmentId: string; edit: MemberEdit; contactIds: readonly string[] }
+  /** A freeze scheduled at an instant (due at once when it is not later than the step's clock), or cancelled (null). */
+  | { kind: "freeze"; segmentId: string; at: number | null };
 
 /** Stored memberships of a set of contacts (those a step asked for). */
 export interface MembershipView {
@@ -94,7 +98,13 @@ export interface StepTx {
   /** The BUILDING segment created first, if any. */
   oldestBuilding(): Answer<StoredSegment | null>;
   hasBuilding(): Answer<boolean>;
-  /** The earliest next wake-up of any READY DYNAMIC segment. */
+  /** READY DYNAMIC segments whose scheduled freeze is due at `clock`, in id order. */
+  dueFreezes(clock: number): Answer<StoredSegment[]>;
+  /** Schedules (or with null cancels) a DYNAMIC segment's freeze. */
+  setFreezeAt(segmentId: string, at: number | null): Answer<void>;
+  /** Turns a DYNAMIC segment STATIC, keeping its members (its overrides go: a STATIC segment's set is edited directly). */
+  freeze(segmentId: string, clock: number): Answer<void>;
+  /** The earliest next wake-up (a clock flip or a scheduled freeze) of any READY DYNAMIC segment. */
   nextWakeAt(): Answer<number | null>;
 
   /** The contacts that exist among these ids. */
@@ -117,13 +127,24 @@ export interface StepTx {
   /** Makes a segment's members within the range exactly `ids` (ascending); counts who entered and left. */
   replaceMembers(segment: { id: string; type: SegmentType }, range: IdRange, ids: readonly string[]): Answer<{ inserted: number; removed: number }>;
   saveBuild(segmentId: string, cursor: string, memberCount: number): Answer<void>;
-  finishBuild(segmentId: string, memberCount: number, nextWakeAt: number | null): Answer<void>;
+  /** Makes a built segment READY; its build took its members in at `clock`. */
+  finishBuild(segmentId: string, memberCount: number, nextWakeAt: number | null, clock: number): Answer<void>;
   /** A condition change to a segment still BUILDING: the build starts over with it. */
   restartBuild(segmentId: string, condition: StoredCondition, version: number, clock: number): Answer<void>;
   setCondition(segmentId: string, condition: StoredCondition, version: number, clock: number): Answer<void>;
   setClockAt(segmentId: string, clock: number): Answer<void>;
 
-  writeMemberships(writes: readonly MembershipWrite[]): Answer<void>;
+  /** The overrides of these contacts, by contact, then segment (only contacts that have any). */
+  overridesOf(contactIds: readonly string[]): Answer<Map<string, Map<string, MembershipOverride>>>;
+  /** Every override in a segment, by contact. */
+  overridesIn(segmentId: string): Answer<Map<string, MembershipOverride>>;
+  /** Sets (or with null drops) overrides in a segment. */
+  setOverrides(segmentId: string, overrides: ReadonlyMap<string, MembershipOverride | null>): Answer<void>;
+  /** Drops every override of contacts that no longer exist. */
+  dropOverridesOf(contactIds: readonly string[]): Answer<void>;
+
+  /** Stores entries and exits, and when each entering contact joined (`clock`). */
+  writeMemberships(writes: readonly MembershipWrite[], clock: number): Answer<void>;
   /** The position of the newest event, before the step appends any (-1: unknown). */
   lastEventPosition(): Answer<number>;
   /** Appends event runs in order; returns each run's sequence number. */

@@ -9,6 +9,9 @@ import { type Condition, type EvalTime, evalTime, type TimeTrigger } from "../co
 import type { ChangeReason, EngineStepInput, EngineStepResult } from "../stores/port";
 import { eventRuns, ROW_SPAN } from "../stores/event-runs";
 import {
+  belongs,
+  dependencyOrder,
+  factsFor,
   flipRanges,
   type ListState,
   type LiveSegment,
@@ -18,8 +21,9 @@ import {
   segmentsReading,
   StepLog,
   StepTimes,
+  usersOf,
 } from "./membership";
-import type { ContactState, FeedEntry, StepTx, StoredSegment } from "./step-tx";
+import type { ContactState, FeedEntry, IdRange, StepTx, StoredSegment } from "./step-tx";
 import { ask, type Work } from "./work";
 
 /** Ids read per page when comparing a member set with a match set. */
@@ -55,18 +59,22 @@ export function* engineStep(tx: StepTx, { holder, wallNow, now, maxChanges, buil
   const entries = yield* ask(tx.readFeed(maxChanges));
   let contactEntries: FeedEntry[] = [];
   for (const entry of entries) {
-    if (entry.kind === "condition") {
-      yield* contactStep(ctx, contactEntries);
-      contactEntries = [];
-      yield* conditionStep(ctx, entry);
-    } else {
+    if (entry.kind === "contact") {
       contactEntries.push(entry);
+      continue;
     }
+    yield* contactStep(ctx, contactEntries);
+    contactEntries = [];
+    if (entry.kind === "condition") yield* conditionStep(ctx, entry);
+    else if (entry.kind === "members") yield* membersStep(ctx, entry);
+    else yield* freezeRequestStep(ctx, entry);
   }
   yield* contactStep(ctx, contactEntries);
 
   const feedDrained = entries.length < maxChanges;
   const building = feedDrained ? yield* buildStep(ctx, buildChunk) : yield* ask(tx.hasBuilding());
+  // A freeze keeps the members as they are once every change written before it is applied.
+  if (feedDrained) for (const segment of yield* ask(tx.dueFreezes(clock))) yield* freezeStep(ctx, segment);
   yield* flush(ctx);
   const applied = yield* ask(tx.saveCheckpoint(clock));
   return {
@@ -87,7 +95,11 @@ function* listState(ctx: StepContext, listId: string): Work<ListState | null> {
   if (state === undefined) {
     const list = yield* ask(tx.readList(listId));
     state = list
-      ? { customFields: list.customFields, timeZone: list.timeZone, segments: list.segments.map((row) => tx.compiler.compile(row, list.customFields, list.timeZone)) }
+      ? {
+          customFields: list.customFields,
+          timeZone: list.timeZone,
+          segments: dependencyOrder(list.segments.map((row) => tx.compiler.compile(row, list.customFields, list.timeZone))),
+        }
       : null;
     tx.lists.set(listId, state);
   }
@@ -98,7 +110,7 @@ function* listState(ctx: StepContext, listId: string): Work<ListState | null> {
 function* flush(ctx: StepContext): Work<void> {
   const { log, tx } = ctx;
   log.settleWakes();
-  if (log.writes.length > 0) yield* ask(tx.writeMemberships(log.writes));
+  if (log.writes.length > 0) yield* ask(tx.writeMemberships(log.writes, ctx.clock));
   const runs = eventRuns(log.events);
   if (runs.length > 0) {
     if (ctx.committed.length === 0) ctx.previousEvent = yield* ask(tx.lastEventPosition());
@@ -134,15 +146,26 @@ function* contactStep(ctx: StepContext, entries: readonly FeedEntry[]): Work<voi
   const ids = [...touched.keys()];
   const contacts = yield* ask(ctx.tx.contacts(ids));
   const memberships = yield* ask(ctx.tx.memberships(ids));
-  for (const [id, { listId, added, changed }] of touched) {
-    const contact = contacts.get(id);
-    const ofList = contact?.listId ?? listId;
+  const lists = new Map<string, ListState>();
+  for (const [id, { listId }] of touched) {
+    const ofList = contacts.get(id)?.listId ?? listId;
     const list = ofList === null ? null : yield* listState(ctx, ofList);
+    if (list) lists.set(id, list);
+  }
+  // Overrides are asked for only where a segment of the contacts' lists has any.
+  const overrides = [...lists.values()].some((list) => list.segments.some((s) => s.hasOverrides)) ? yield* ask(ctx.tx.overridesOf(ids)) : null;
+  const gone: string[] = [];
+  for (const [id, { added, changed }] of touched) {
+    const list = lists.get(id);
     if (!list) continue;
+    const contact = contacts.get(id);
+    if (!contact) gone.push(id);
     const reason: ChangeReason = !contact ? "CONTACT_DELETED" : added ? "CONTACT_ADDED" : "CONTACT_UPDATED";
     const segments = contact && changed ? segmentsReading(list, changed) : list.segments;
-    reconcileContact(id, contact ? contact.facts : null, memberships.of(id), segments, ctx.at(list), reason, ctx.log);
+    reconcileContact(id, contact ? contact.facts : null, memberships.of(id), segments, ctx.at(list), reason, ctx.log, overrides?.get(id));
   }
+  // A deleted contact's overrides go with it.
+  if (gone.length > 0 && overrides && gone.some((id) => overrides.has(id))) yield* ask(ctx.tx.dropOverridesOf(gone));
 }
 
 /** The next instant the segment's contacts can flip, after `at`. */
@@ -163,15 +186,54 @@ function* clockStep(ctx: StepContext, row: StoredSegment): Work<void> {
     for (const contact of yield* ask(ctx.tx.contactsInRange(row.listId, range.trigger.field, range.above, range.upTo))) candidates.set(contact.id, contact);
   }
   const memberships = yield* ask(ctx.tx.memberships([...candidates.keys()]));
+  const overrides = segment.hasOverrides ? yield* ask(ctx.tx.overridesIn(row.id)) : null;
+  const flipped: string[] = [];
   for (const [id, contact] of candidates) {
     const member = memberships.of(id).has(row.id);
-    const matches = segment.predicate(contact.facts, at);
+    const matches = belongs(segment, factsFor(segment, contact.facts, memberships.of(id)), at, overrides?.get(id));
+    if (matches !== member) flipped.push(id);
     if (matches && !member) ctx.log.enter(segment, id, "TIME_PASSED");
     else if (!matches && member) ctx.log.leave(segment, id, "TIME_PASSED");
   }
   segment.nextWakeAt = yield* nextWakeOf(ctx, segment, at);
   ctx.log.touched.add(segment);
   yield* ask(ctx.tx.setClockAt(row.id, ctx.clock));
+  yield* propagate(ctx, list, segment, flipped, "TIME_PASSED");
+}
+
+/**
+ * Carries a change of a segment's members on to the segments that reference it, in dependency
+ * order, for the contacts that moved, with the reason of the cause: in the same step, so no
+ * reader sees one updated and the other not.
+ */
+function* propagate(ctx: StepContext, list: ListState, segment: LiveSegment, moved: readonly string[], reason: ChangeReason): Work<void> {
+  const users = usersOf(list, new Set([segment.id]));
+  if (users.length === 0 || moved.length === 0) return;
+  // The users read the segment's memberships as they now are.
+  yield* flush(ctx);
+  const { tx } = ctx;
+  const contacts = yield* ask(tx.contacts(moved));
+  const memberships = yield* ask(tx.memberships(moved));
+  const overrides = users.some((user) => user.hasOverrides) ? yield* ask(tx.overridesOf(moved)) : null;
+  const at = ctx.at(list);
+  for (const id of moved) {
+    const contact = contacts.get(id);
+    if (contact?.listId !== segment.listId) continue;
+    reconcileContact(id, contact.facts, memberships.of(id), users, at, reason, ctx.log, overrides?.get(id));
+  }
+  yield* flush(ctx);
+}
+
+/** Brings every segment that references a segment up to its condition (after the segment's members were rebuilt). */
+function* refreshUsers(ctx: StepContext, list: ListState, segment: LiveSegment, reason: ChangeReason): Work<void> {
+  const at = ctx.at(list);
+  for (const user of usersOf(list, new Set([segment.id]))) {
+    if (user.status !== "READY") continue;
+    const { unmatched, entered } = yield* overriddenDifference(ctx.tx, user, user.ast, at);
+    for (const id of unmatched) ctx.log.leave(user, id, reason);
+    for (const id of entered) ctx.log.enter(user, id, reason);
+    yield* flush(ctx);
+  }
 }
 
 /**
@@ -221,6 +283,80 @@ function* difference(tx: StepTx, segmentId: string, listId: string, condition: C
   return { unmatched, entered };
 }
 
+/**
+ * The difference a DYNAMIC segment's stored members have with its condition, its overrides
+ * honoured: an INCLUDED contact stays, an EXCLUDED one does not enter.
+ */
+function* overriddenDifference(tx: StepTx, segment: LiveSegment, condition: Condition, at: EvalTime): Work<{ unmatched: string[]; entered: string[] }> {
+  const found = yield* difference(tx, segment.id, segment.listId, condition, at);
+  if (!segment.hasOverrides) return found;
+  const overrides = yield* ask(tx.overridesIn(segment.id));
+  return {
+    unmatched: found.unmatched.filter((id) => overrides.get(id) !== "INCLUDED"),
+    entered: found.entered.filter((id) => overrides.get(id) !== "EXCLUDED"),
+  };
+}
+
+/**
+ * Applies a hand edit of a segment's members. STATIC: the contacts join or leave the fixed set.
+ * DYNAMIC: each gets an INCLUDED or EXCLUDED override (or loses its override), and its membership
+ * follows. Every entry and exit is published with reason MANUAL.
+ */
+function* membersStep(ctx: StepContext, entry: Extract<FeedEntry, { kind: "members" }>): Work<void> {
+  const { tx } = ctx;
+  yield* flush(ctx);
+  const row = yield* ask(tx.segment(entry.segmentId));
+  const list = row ? yield* listState(ctx, row.listId) : null;
+  const segment = list?.segments.find((s) => s.id === entry.segmentId);
+  if (!row || !list || !segment) return;
+  const ids = [...new Set(entry.contactIds)];
+  const contacts = yield* ask(tx.contacts(ids));
+  const ofList = ids.filter((id) => contacts.get(id)?.listId === row.listId);
+  const memberships = yield* ask(tx.memberships(ofList));
+  if (row.type === "DYNAMIC") {
+    const override = entry.edit === "add" ? "INCLUDED" : entry.edit === "remove" ? "EXCLUDED" : null;
+    yield* ask(tx.setOverrides(row.id, new Map(ofList.map((id) => [id, override]))));
+    tx.lists.delete(row.listId);
+    segment.hasOverrides = true;
+  }
+  // While a segment builds, its build takes the overrides in; it publishes nothing.
+  if (row.status === "BUILDING") return;
+  const at = ctx.at(list);
+  const moved: string[] = [];
+  for (const id of ofList) {
+    const member = memberships.of(id).has(row.id);
+    const wanted =
+      row.type === "STATIC"
+        ? entry.edit === "clear"
+          ? member
+          : entry.edit === "add"
+        : belongs(segment, factsFor(segment, contacts.get(id)!.facts, memberships.of(id)), at, entry.edit === "add" ? "INCLUDED" : entry.edit === "remove" ? "EXCLUDED" : undefined);
+    if (wanted !== member) moved.push(id);
+    if (wanted && !member) ctx.log.enter(segment, id, "MANUAL");
+    else if (!wanted && member) ctx.log.leave(segment, id, "MANUAL");
+  }
+  yield* flush(ctx);
+  yield* propagate(ctx, list, segment, moved, "MANUAL");
+}
+
+/**
+ * Applies a freeze request in its place in the feed: schedules (or cancels) it, and freezes at
+ * once when it is due and the segment is READY (a BUILDING one freezes once built).
+ */
+function* freezeRequestStep(ctx: StepContext, entry: Extract<FeedEntry, { kind: "freeze" }>): Work<void> {
+  const row = yield* ask(ctx.tx.segment(entry.segmentId));
+  if (!row || row.type !== "DYNAMIC") return;
+  if (entry.at !== null && entry.at <= ctx.clock && row.status === "READY") yield* freezeStep(ctx, row);
+  else yield* ask(ctx.tx.setFreezeAt(row.id, entry.at));
+}
+
+/** Turns a DYNAMIC segment STATIC with the members it has now: no events. */
+function* freezeStep(ctx: StepContext, row: StoredSegment): Work<void> {
+  yield* flush(ctx);
+  yield* ask(ctx.tx.freeze(row.id, ctx.clock));
+  ctx.tx.lists.delete(row.listId);
+}
+
 /** Applies a new condition and its exact membership difference together. */
 function* conditionStep(ctx: StepContext, entry: Extract<FeedEntry, { kind: "condition" }>): Work<void> {
   const { tx } = ctx;
@@ -235,7 +371,7 @@ function* conditionStep(ctx: StepContext, entry: Extract<FeedEntry, { kind: "con
   }
   const at = ctx.at(list);
   const segment = tx.compiler.compile({ ...row, condition: entry.condition }, list.customFields, list.timeZone);
-  const { unmatched, entered } = yield* difference(tx, row.id, row.listId, segment.ast, at);
+  const { unmatched, entered } = yield* overriddenDifference(tx, segment, segment.ast, at);
   // A member whose contact is gone leaves with its own CONTACT_DELETED change.
   const existing = unmatched.length > 0 ? yield* ask(tx.existing(unmatched)) : new Set<string>();
   for (const id of unmatched) if (existing.has(id)) ctx.log.leave(segment, id, "SEGMENT_UPDATED");
@@ -244,6 +380,22 @@ function* conditionStep(ctx: StepContext, entry: Extract<FeedEntry, { kind: "con
   ctx.log.touched.add(segment);
   yield* ask(tx.setCondition(row.id, entry.condition, entry.version, ctx.clock));
   yield* flush(ctx);
+  // The list is read again with the new condition (its dependency order may have changed).
+  tx.lists.delete(row.listId);
+  const updated = yield* listState(ctx, row.listId);
+  const live = updated?.segments.find((s) => s.id === row.id);
+  if (updated && live) yield* propagate(ctx, updated, live, [...unmatched.filter((id) => existing.has(id)), ...entered], "SEGMENT_UPDATED");
+}
+
+/** The members a DYNAMIC segment's build takes in within a range: the matches, its overrides honoured (ascending). */
+function* withOverrides(tx: StepTx, row: StoredSegment, range: IdRange, matching: readonly string[]): Work<string[]> {
+  const overrides = yield* ask(tx.overridesIn(row.id));
+  const inRange = (id: string) => (range.after === null || tx.compareIds(id, range.after) > 0) && (range.upTo === null || tx.compareIds(id, range.upTo) <= 0);
+  const included = [...overrides].filter(([id, override]) => override === "INCLUDED" && inRange(id)).map(([id]) => id);
+  const existing = included.length > 0 ? yield* ask(tx.existing(included)) : new Set<string>();
+  const members = new Set(matching.filter((id) => overrides.get(id) !== "EXCLUDED"));
+  for (const id of included) if (existing.has(id)) members.add(id);
+  return [...members].sort((a, b) => tx.compareIds(a, b));
 }
 
 /** Evaluates the next chunk of the oldest building segment. Returns whether builds remain. */
@@ -261,7 +413,8 @@ function* buildStep(ctx: StepContext, chunk: number): Work<boolean> {
   // Every chunk evaluates at the build's start; flips since then are applied when it is READY.
   const buildAt = evalTime(row.clockAt, list.timeZone);
   const range = { after: row.buildCursor, upTo: yield* ask(tx.chunkEnd(row.listId, row.buildCursor, chunk)) };
-  const matching = yield* ask(tx.matching(row.listId, segment.ast, buildAt, range, Number.POSITIVE_INFINITY));
+  let matching = yield* ask(tx.matching(row.listId, segment.ast, buildAt, range, Number.POSITIVE_INFINITY));
+  if (row.type === "DYNAMIC" && row.hasOverrides) matching = yield* withOverrides(tx, row, range, matching);
   const { inserted, removed } = yield* ask(tx.replaceMembers(row, range, matching));
   const memberCount = row.memberCount + inserted - removed;
   if (range.upTo !== null) {
@@ -270,12 +423,17 @@ function* buildStep(ctx: StepContext, chunk: number): Work<boolean> {
   }
   segment.memberCount = memberCount;
   const wake = row.type === "DYNAMIC" && segment.triggers.length > 0 ? yield* nextWakeOf(ctx, segment, buildAt) : null;
-  yield* ask(tx.finishBuild(row.id, memberCount, wake));
+  yield* ask(tx.finishBuild(row.id, memberCount, wake, ctx.clock));
   if (wake !== null && wake <= ctx.clock) {
     // Flips that fell due while the segment was building are applied now, as events.
     yield* clockStep(ctx, { ...row, status: "READY", memberCount, nextWakeAt: wake, buildCursor: null });
     yield* flush(ctx);
   }
+  // Segments that reference it were evaluated against its members so far.
+  tx.lists.delete(row.listId);
+  const ready = yield* listState(ctx, row.listId);
+  const built = ready?.segments.find((s) => s.id === row.id);
+  if (ready && built) yield* refreshUsers(ctx, ready, built, "SEGMENT_UPDATED");
   return yield* ask(tx.hasBuilding());
 }
 
@@ -294,7 +452,7 @@ export function* reconcileList(tx: StepTx, listId: string, now: number): Work<Pe
   for (const segment of list.segments) {
     if (segment.status !== "READY") continue;
     if (segment.type === "DYNAMIC") {
-      const { unmatched, entered } = yield* difference(tx, segment.id, listId, segment.ast, at);
+      const { unmatched, entered } = yield* overriddenDifference(tx, segment, segment.ast, at);
       const existing = unmatched.length > 0 ? yield* ask(tx.existing(unmatched)) : new Set<string>();
       for (const id of unmatched) ctx.log.leave(segment, id, existing.has(id) ? "CONTACT_UPDATED" : "CONTACT_DELETED");
       for (const id of entered) ctx.log.enter(segment, id, "CONTACT_UPDATED");

@@ -5,8 +5,8 @@
  * out of the comparison.
  */
 import { type CustomFieldDef, evalTime } from "../conditions";
-import type { MembershipEvent, VerifyReport } from "../stores/port";
-import type { LiveSegment, SegmentCompiler } from "./membership";
+import type { MembershipEvent, MembershipOverride, VerifyReport } from "../stores/port";
+import { belongs, dependencyOrder, factsFor, type LiveSegment, type SegmentCompiler } from "./membership";
 import type { ContactState, StoredSegment } from "./step-tx";
 import { type Answer, ask, type Work } from "./work";
 
@@ -29,6 +29,8 @@ export interface VerifyTx {
   countContacts(listId: string): Answer<number>;
   segments(listId: string): Answer<StoredSegment[]>;
   members(segmentId: string): Answer<ReadonlySet<string>>;
+  /** A segment's overrides, by contact. */
+  overridesIn(segmentId: string): Answer<ReadonlyMap<string, MembershipOverride>>;
   /** The list's contacts after an id, ascending, at most `limit`. */
   contacts(listId: string, after: string | null, limit: number): Answer<ContactState[]>;
   /** A segment's events after a position, in order, at most `limit`. */
@@ -42,6 +44,7 @@ interface Checked {
   segment: StoredSegment;
   live: LiveSegment;
   members: ReadonlySet<string>;
+  overrides: ReadonlyMap<string, MembershipOverride>;
   reported: number;
 }
 
@@ -58,13 +61,27 @@ export function* verifyStore(tx: VerifyTx, compiler: SegmentCompiler): Work<Veri
     const counted = yield* ask(tx.countContacts(list.id));
     if (counted !== list.contactCount) differences.push(`list ${list.id}: contactCount is ${list.contactCount}, the list holds ${counted}`);
 
-    const checked: Checked[] = [];
-    for (const segment of yield* ask(tx.segments(list.id))) {
+    const segments = yield* ask(tx.segments(list.id));
+    const membersOf = new Map<string, ReadonlySet<string>>();
+    for (const segment of segments) {
       report.segments++;
       const members = yield* ask(tx.members(segment.id));
+      membersOf.set(segment.id, members);
       if (members.size !== segment.memberCount) differences.push(`segment ${segment.id}: memberCount is ${segment.memberCount}, it has ${members.size} members`);
-      if (segment.status !== "READY" || pending.segments.has(segment.id)) continue;
-      checked.push({ segment, live: compiler.compile(segment, list.customFields, list.timeZone), members, reported: 0 });
+    }
+    // A segment is checked when it and every segment it references are settled; its condition
+    // sees the stored memberships of those (each checked on its own).
+    const checked: Checked[] = [];
+    const unchecked = new Set<string>();
+    const byId = new Map(segments.map((segment) => [segment.id, segment]));
+    for (const live of dependencyOrder(segments.map((segment) => compiler.compile(segment, list.customFields, list.timeZone)))) {
+      const segment = byId.get(live.id)!;
+      if (segment.status !== "READY" || pending.segments.has(segment.id) || live.refs.some((ref) => unchecked.has(ref))) {
+        unchecked.add(segment.id);
+        continue;
+      }
+      const overrides = segment.type === "DYNAMIC" && segment.hasOverrides ? yield* ask(tx.overridesIn(segment.id)) : new Map<string, MembershipOverride>();
+      checked.push({ segment, live, members: membersOf.get(segment.id)!, overrides, reported: 0 });
     }
     const note = (entry: Checked, message: string) => {
       if (entry.reported++ < MAX_REPORTED_PER_SEGMENT) differences.push(`segment ${entry.segment.id}: ${message}`);
@@ -77,12 +94,15 @@ export function* verifyStore(tx: VerifyTx, compiler: SegmentCompiler): Work<Veri
         contactsOfList.add(contact.id);
         if (pending.contacts.has(contact.id)) continue;
         report.contactsChecked++;
+        const memberOf = { has: (segmentId: string) => membersOf.get(segmentId)?.has(contact.id) ?? false };
         for (const entry of checked) {
           if (entry.segment.type !== "DYNAMIC") continue;
           const member = entry.members.has(contact.id);
-          const matches = entry.live.predicate(contact.facts, at);
-          if (matches && !member) note(entry, `contact ${contact.id} matches the condition but is not a member`);
-          if (!matches && member) note(entry, `contact ${contact.id} is a member but does not match the condition`);
+          const override = entry.overrides.get(contact.id);
+          const matches = belongs(entry.live, factsFor(entry.live, contact.facts, memberOf), at, override);
+          const why = override === undefined ? "the condition" : `its override (${override})`;
+          if (matches && !member) note(entry, `contact ${contact.id} matches ${why} but is not a member`);
+          if (!matches && member) note(entry, `contact ${contact.id} is a member but does not match ${why}`);
         }
       }
       if (page.length < PAGE) break;

@@ -4,6 +4,7 @@
  * seq * ROW_SPAN + i; positions are what public cursors name. Both stores use this layout.
  */
 import type { PendingEvent } from "../engine/membership";
+import type { MembershipEvent } from "./port";
 
 /** Positions per run. */
 export const ROW_SPAN = 65_536;
@@ -50,4 +51,18 @@ export function eventRuns(events: readonly PendingEvent[]): PendingEvent[][] {
 /** The member count after event i of a run whose first event left `first` members. */
 export function memberCountAt(kind: string, first: number, i: number): number {
   return first + (kind === "LEFT" ? -i : i);
+}
+
+/**
+ * Adds a run's events (in run order) to a page read newest first: those before `position` (null:
+ * any) and, with `contactId`, only that contact's. True once the page holds `limit`.
+ */
+export function takeNewestFirst(run: readonly MembershipEvent[], position: number | null, contactId: string | null, page: MembershipEvent[], limit: number): boolean {
+  for (let i = run.length - 1; i >= 0; i--) {
+    const event = run[i]!;
+    if ((position !== null && event.seq >= position) || (contactId !== null && event.contactId !== contactId)) continue;
+    page.push(event);
+    if (page.length === limit) return true;
+  }
+  return false;
 }

@@ -36,12 +36,22 @@ export interface SegmentRecord {
   status: SegmentStatus;
   condition: StoredCondition;
   memberCount: number;
+  /** A DYNAMIC segment's scheduled freeze (it turns STATIC then); null when none is scheduled. */
+  freezeAt: number | null;
+  /** When the segment became STATIC by freezing; null otherwise. */
+  frozenAt: number | null;
+  /** When its build took its first members in (READY); null while it builds. */
+  builtAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
 
 export type MembershipChange = "ENTERED" | "LEFT";
-export type ChangeReason = "CONTACT_ADDED" | "CONTACT_UPDATED" | "CONTACT_DELETED" | "SEGMENT_UPDATED" | "TIME_PASSED";
+export type ChangeReason = "CONTACT_ADDED" | "CONTACT_UPDATED" | "CONTACT_DELETED" | "SEGMENT_UPDATED" | "TIME_PASSED" | "MANUAL";
+/** A DYNAMIC segment's decision by hand for one contact, over its condition. */
+export type MembershipOverride = "INCLUDED" | "EXCLUDED";
+/** A hand edit of a segment's members: add (STATIC: join the set; DYNAMIC: INCLUDED), remove (leave; EXCLUDED), clear (DYNAMIC: drop the override). */
+export type MemberEdit = "add" | "remove" | "clear";
 /** ENTERED / LEFT are membership transitions; the others end the streams of what was deleted. */
 export type EventKind = MembershipChange | "SEGMENT_DELETED" | "LIST_DELETED";
 
@@ -61,6 +71,26 @@ export interface MembershipEvent {
 export interface EventFilter {
   segmentId?: string;
   listId?: string;
+}
+
+export interface HistoryFilter extends EventFilter {
+  contactId?: string;
+}
+
+/** A run of one segment's transitions of one kind, committed together: how many, and the member count after the last. */
+export interface MemberRun {
+  kind: MembershipChange;
+  count: number;
+  memberCountAfter: number;
+  occurredAt: number;
+}
+
+export interface MemberRuns {
+  runs: MemberRun[];
+  /** The member count after the segment's last run before `since`; null when none is retained. */
+  countBefore: number | null;
+  /** When the oldest retained event occurred, if retention has removed any; null when the log is whole. */
+  retainedSince: number | null;
 }
 
 export interface Page<T> {
@@ -210,6 +240,8 @@ export interface Store {
   getContacts(ids: readonly string[]): Promise<(ContactRecord | null)[]>;
   pageContacts(listId: string, query: ContactQuery): Promise<Page<ContactRecord>>;
   countContacts(listId: string, where: Condition | undefined, at: EvalTime): Promise<number>;
+  /** How many contacts of the list each condition selects, in one pass over the list. */
+  countEach(listId: string, conditions: readonly Condition[], at: EvalTime): Promise<number[]>;
 
   /** Creates a segment in BUILDING state; the engine computes its members. */
   createSegment(
@@ -217,14 +249,37 @@ export interface Store {
     now: number,
   ): Promise<SegmentRecord>;
   renameSegment(id: string, name: string, now: number): Promise<SegmentRecord | null>;
+  /**
+   * Queues a DYNAMIC segment's freeze at an instant (now or later), or with null the cancelling
+   * of a scheduled one. The engine applies it in its place in the feed: a freeze due then turns
+   * the segment STATIC with the members it has once every change written before is applied.
+   */
+  requestFreeze(id: string, at: number | null, now: number): Promise<Mark>;
+  /**
+   * A new segment with another's condition: STATIC, a snapshot of the source's members now
+   * (READY, no events); DYNAMIC, with the source's overrides, BUILDING like any new segment.
+   */
+  duplicateSegment(sourceId: string, name: string, type: SegmentType, now: number): Promise<SegmentRecord | null>;
   /** Queues a condition change; the engine applies it with its membership difference in one step. */
   requestConditionChange(id: string, condition: StoredCondition, now: number): Promise<Mark>;
+  /**
+   * Queues a hand edit of a segment's members (ids of contacts of its list); the engine applies
+   * it in its place in the feed, with its events (reason MANUAL).
+   */
+  requestMemberEdit(segmentId: string, edit: MemberEdit, contactIds: readonly string[], now: number): Promise<Mark>;
+  /** A DYNAMIC segment's contacts with an override of one kind, most recently added contacts first. */
+  pageOverrides(segmentId: string, override: MembershipOverride, first: number, afterContactId?: string): Promise<Page<string>>;
+  countOverrides(segmentId: string, override: MembershipOverride): Promise<number>;
+  /** One contact's override in a segment, if any. */
+  overrideOf(segmentId: string, contactId: string): Promise<MembershipOverride | null>;
   deleteSegment(id: string, now: number): Promise<boolean>;
   getSegments(ids: readonly string[]): Promise<(SegmentRecord | null)[]>;
   segmentsOfLists(listIds: readonly string[]): Promise<SegmentRecord[][]>;
   segmentIdsOfContacts(contactIds: readonly string[]): Promise<string[][]>;
   /** Member contact ids, most recently added contacts first. */
   pageMembers(segmentId: string, first: number, afterContactId?: string): Promise<Page<string>>;
+  /** When each of these members last entered the segment; members its build took in are absent (they joined at `builtAt`). */
+  joinedAt(segmentId: string, contactIds: readonly string[]): Promise<Map<string, number>>;
 
   /** Takes or renews a lease; `wallNow` is wall-clock time. */
   acquireLease(name: string, holder: string, wallNow: number, ttlMs: number): Promise<boolean>;
@@ -234,6 +289,13 @@ export interface Store {
 
   /** Events after a sequence number, oldest first. */
   eventsAfter(seq: number, filter: EventFilter, limit: number): Promise<MembershipEvent[]>;
+  /**
+   * Membership transitions (ENTERED / LEFT) before a position (null: the newest), newest first, at
+   * most `limit`; `contactId` narrows to one contact's.
+   */
+  eventsBefore(position: number | null, filter: HistoryFilter, limit: number): Promise<MembershipEvent[]>;
+  /** A segment's event runs that occurred in [since, until), oldest first, and what a chart of its member count needs around them. */
+  memberRuns(segmentId: string, since: number, until: number): Promise<MemberRuns>;
   /** Events up to this sequence number have been removed by retention. */
   prunedThrough(): Promise<number>;
   /**

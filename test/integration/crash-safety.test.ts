@@ -1,14 +1,16 @@
 /**
- * Kills the service with SIGKILL at three points — mid-import, mid-build, mid-condition-edit —
+ * Kills the service with SIGKILL at five points — mid-import, mid-build, mid-condition-edit, in
+ * the middle of a change flowing through segments that reference each other, mid-bulk-hand-edit —
  * each time checking that the kill landed mid-work, restarts it on the same database, and checks
  * that membership equals a full re-evaluation (npm run verify) and that every transition is in
  * the event log exactly once.
  */
-import { fromGlobalId } from "../../src/common/ids";
+import { fromGlobalId, toGlobalId } from "../../src/common/ids";
 import { catalogOf, evalTime, parseCondition } from "../../src/conditions";
 import type { Store } from "../../src/stores/port";
 import {
   AddContactsDocument,
+  AddSegmentMembersDocument,
   CreateListDocument,
   CreateSegmentDocument,
   EngineStatusDocument,
@@ -20,7 +22,7 @@ import type { GraphQLTestClient } from "../support/client";
 import { generateContacts } from "../support/data";
 import { stopAll } from "../support/harness";
 import { killAll, runScript, type ServerProcess, spawnServer } from "../support/process";
-import { conditionChangesWaiting, newDatabase, storeEnv, withStore } from "../support/stores";
+import { newDatabase, segmentChangesWaiting, storeEnv, withStore } from "../support/stores";
 
 afterAll(async () => {
   await killAll();
@@ -36,6 +38,16 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Kills the server as soon as a change to a segment of this kind is written, before the engine applies it. */
+async function killWhenWritten(server: ServerProcess, dbPath: string, kind: "condition" | "members"): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while ((await segmentChangesWaiting(dbPath, kind)) === 0) {
+    if (Date.now() > deadline) throw new Error(`the ${kind} change was never seen written`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await server.kill("SIGKILL");
 }
 
 async function caughtUp(client: GraphQLTestClient): Promise<void> {
@@ -58,7 +70,7 @@ async function transitions(store: Store, segmentId: string, reason: string, chan
 }
 
 describe("crash safety", () => {
-  it("SIGKILL mid-import, mid-build and mid-condition-edit loses and doubles nothing", async () => {
+  it("SIGKILL mid-import, mid-build, mid-condition-edit, mid-propagation and mid-hand-edit loses and doubles nothing", async () => {
     const dbPath = newDatabase("crash");
     const env = { ...storeEnv(dbPath), ENGINE_LEASE_TTL: "1s", ENGINE_BUILD_CHUNK: "100" };
     let server: ServerProcess = await spawnServer(env);
@@ -136,19 +148,14 @@ describe("crash safety", () => {
     // killed as soon as the change is written, while that step runs.
     const notIceland = { not: { field: "country", operator: "EQUALS" as const, value: "Iceland" } };
     const edit = server.client.request(UpdateSegmentDocument, { id: norway.id, input: { condition: notIceland } });
-    const deadline = Date.now() + 20_000;
-    while ((await conditionChangesWaiting(dbPath)) === 0) {
-      if (Date.now() > deadline) throw new Error("the condition change was never seen written");
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    await server.kill("SIGKILL");
+    await killWhenWritten(server, dbPath, "condition");
     await edit.catch(() => undefined);
     // The kill landed mid-edit: the change is written and not applied.
-    expect(await conditionChangesWaiting(dbPath)).toBe(1);
+    expect(await segmentChangesWaiting(dbPath)).toBe(1);
 
     server = await spawnServer(env);
     await caughtUp(server.client);
-    expect(await conditionChangesWaiting(dbPath)).toBe(0);
+    expect(await segmentChangesWaiting(dbPath)).toBe(0);
     await verify(dbPath);
     const edited = (await server.client.data(SegmentByIdDocument, { id: norway.id })).segment!;
     expect(edited.condition).toEqual(notIceland);
@@ -164,6 +171,58 @@ describe("crash safety", () => {
       expect(await transitions(store, segmentId, "SEGMENT_UPDATED", "LEFT")).toBe(0);
       expect(edited.memberCount).toBe(members);
       expect(afterImport.memberCount).toBe(norwegians);
+    });
+
+    // 4. Mid-propagation through references: two segments built on Norway ("not Iceland" now);
+    // Norway goes back to Norwegians only, and most contacts leave it and, through it, both
+    // users, in the step that applies the edit; killed as soon as the edit is written.
+    const adults = await segment("Norway adults", { and: [{ inSegment: norway.id }, { field: "age", operator: "BETWEEN", value: [18, 65] }] });
+    const vips = await segment("Norway adult VIPs", { and: [{ inSegment: adults.id }, { field: "tags", operator: "HAS_ANY", value: ["vip"] }] });
+    await caughtUp(server.client);
+    const countOf = async (id: string) => (await server.client.data(SegmentByIdDocument, { id })).segment!.memberCount;
+    const before = { adults: await countOf(adults.id), vips: await countOf(vips.id) };
+    expect(before.vips).toBeGreaterThan(0);
+    const back = server.client.request(UpdateSegmentDocument, { id: norway.id, input: { condition: { field: "country", operator: "EQUALS", value: "Norway" } } });
+    await killWhenWritten(server, dbPath, "condition");
+    await back.catch(() => undefined);
+    expect(await segmentChangesWaiting(dbPath)).toBe(1);
+
+    server = await spawnServer(env);
+    await caughtUp(server.client);
+    await verify(dbPath);
+    const after = { adults: await countOf(adults.id), vips: await countOf(vips.id) };
+    expect(after.adults).toBeLessThan(before.adults);
+    await withStore(dbPath, async (store) => {
+      for (const [key, { id }] of [["adults", adults], ["vips", vips]] as const) {
+        const storeId = fromGlobalId(id, "Segment")!;
+        // Each member that left through Norway left once, with the cause's reason, and no one entered.
+        expect(await transitions(store, storeId, "SEGMENT_UPDATED", "LEFT")).toBe(before[key] - after[key]);
+        expect(await transitions(store, storeId, "SEGMENT_UPDATED", "ENTERED")).toBe(0);
+      }
+    });
+
+    // 5. Mid-bulk-manual-add: 10,000 contacts added by hand to "Score over 90"; killed as soon as
+    // the edit is written.
+    const scored = segments.find((s) => s.name === "Score over 90")!;
+    const scoredBefore = await countOf(scored.id);
+    const picked = await withStore(dbPath, async (store) => (await store.pageContacts(listId, { first: 10_000, at: evalTime(Date.now()) })).items.map((c) => c.id));
+    expect(picked).toHaveLength(10_000);
+    const scoredId = fromGlobalId(scored.id, "Segment")!;
+    const newcomers = await withStore(dbPath, async (store) => (await store.segmentIdsOfContacts(picked)).filter((ids) => !ids.includes(scoredId)).length);
+    const add = server.client.request(AddSegmentMembersDocument, { segmentId: scored.id, contactIds: picked.map((contactId) => toGlobalId("Contact", contactId)) });
+    await killWhenWritten(server, dbPath, "members");
+    await add.catch(() => undefined);
+    expect(await segmentChangesWaiting(dbPath, "members")).toBe(1);
+
+    server = await spawnServer(env);
+    await caughtUp(server.client);
+    expect(await segmentChangesWaiting(dbPath, "members")).toBe(0);
+    await verify(dbPath);
+    expect(newcomers).toBeGreaterThan(0);
+    expect(await countOf(scored.id)).toBe(scoredBefore + newcomers);
+    await withStore(dbPath, async (store) => {
+      expect(await transitions(store, scoredId, "MANUAL", "ENTERED")).toBe(newcomers);
+      expect(await transitions(store, scoredId, "MANUAL", "LEFT")).toBe(0);
     });
     await server.kill("SIGTERM");
   }, 300_000);

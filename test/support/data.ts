@@ -1,5 +1,5 @@
 /** Deterministic contact data for tests (a seeded generator, so every run sees the same rows), and a common list. */
-import { CreateListDocument, CreateSegmentDocument } from "../graphql/generated";
+import { CreateListDocument, CreateSegmentDocument, SegmentMemberEmailsDocument } from "../graphql/generated";
 import type { GraphQLTestClient } from "./client";
 
 export function seededRandom(seed: number): () => number {
@@ -49,4 +49,9 @@ export async function listWithNorwaySegment(client: GraphQLTestClient, name: str
     input: { listId: list.id, name: "Norway", type: "DYNAMIC", condition: { field: "country", operator: "EQUALS", value: "Norway" } },
   });
   return { list, segment };
+}
+
+/** A segment's members' emails (at most 500), sorted. */
+export async function memberEmails(client: GraphQLTestClient, segmentId: string): Promise<string[]> {
+  return (await client.data(SegmentMemberEmailsDocument, { id: segmentId })).segment!.members.nodes.map((node) => node.email).sort();
 }

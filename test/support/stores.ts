@@ -57,6 +57,18 @@ function sqlite<T>(dbPath: string, work: (db: Database.Database) => T): T {
   }
 }
 
+/**
+ * Applies event retention now: events that occurred before `before` are removed, as the SQLite
+ * store's housekeeping does in slices and MongoDB's TTL monitor does in its own time (here at once).
+ */
+export async function expireEvents(server: TestServer, before: number): Promise<void> {
+  if (onMongo) {
+    await mongo(server.dbPath, (db) => db.collection("events").deleteMany({ occurredAt: { $lt: new Date(before) } }));
+    return;
+  }
+  while ((await server.app.store.prune(before, 50)).more);
+}
+
 /** Who holds the engine lease (null: no one). */
 export function leaseHolder(dbPath: string): Promise<string | null> {
   if (onMongo) return mongo(dbPath, async (db) => (await db.collection<{ _id: string; holder: string }>("leases").findOne({ _id: "engine" }))?.holder ?? null);
@@ -64,12 +76,17 @@ export function leaseHolder(dbPath: string): Promise<string | null> {
 }
 
 /**
- * Condition changes written and not applied yet. Both stores drop a change once the engine has
- * applied it, in the step that applies it.
+ * Changes to segments written and not applied yet: condition changes, or hand edits of members
+ * (`members`). Both stores drop a change once the engine has applied it, in the step that
+ * applies it.
  */
-export function conditionChangesWaiting(dbPath: string): Promise<number> {
-  if (onMongo) return mongo(dbPath, (db) => db.collection("segment_commands").countDocuments());
-  return Promise.resolve(sqlite(dbPath, (db) => db.prepare("SELECT count(*) FROM changes WHERE kind = 'SEGMENT_CONDITION'").pluck().get() as number));
+export function segmentChangesWaiting(dbPath: string, kind: "condition" | "members" = "condition"): Promise<number> {
+  if (onMongo) {
+    const filter = kind === "members" ? { kind: "members" } : { kind: { $in: [null, "condition"] } };
+    return mongo(dbPath, (db) => db.collection("segment_commands").countDocuments(filter));
+  }
+  const stored = kind === "members" ? "SEGMENT_MEMBERS" : "SEGMENT_CONDITION";
+  return Promise.resolve(sqlite(dbPath, (db) => db.prepare("SELECT count(*) FROM changes WHERE kind = ?").pluck().get(stored) as number));
 }
 
 /** A copy of a database (of a service that is not running), to change without touching the original. */

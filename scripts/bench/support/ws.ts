@@ -17,15 +17,26 @@ export interface MembershipEventData {
   memberCount: number;
 }
 
+export const SEGMENT_EVENTS = `subscription($segmentId: ID!, $after: String) { segmentMembershipChanged(segmentId: $segmentId, after: $after) { cursor change reason contactId segmentId memberCount } }`;
+
 /**
  * One graphql-ws client subscribed to a list's events after `after` (a cursor read before, so
  * no event is missed while the subscription starts); `onEvent` gets the arrival time first.
  */
 export function subscribeList(wsUrl: string, listId: string, after: string | null, onEvent: (arrivedAt: number, event: MembershipEventData) => void) {
+  return subscribeEvents(wsUrl, LIST_EVENTS, { listId, after }, onEvent);
+}
+
+/** The same for one segment's events. */
+export function subscribeSegment(wsUrl: string, segmentId: string, after: string | null, onEvent: (arrivedAt: number, event: MembershipEventData) => void) {
+  return subscribeEvents(wsUrl, SEGMENT_EVENTS, { segmentId, after }, onEvent);
+}
+
+function subscribeEvents(wsUrl: string, query: string, variables: Record<string, unknown>, onEvent: (arrivedAt: number, event: MembershipEventData) => void) {
   const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
   const errors: unknown[] = [];
   const stop = client.subscribe<{ segmentMembershipChanged: MembershipEventData }>(
-    { query: LIST_EVENTS, variables: { listId, after } },
+    { query, variables },
     {
       next: (result) => {
         const arrivedAt = performance.now();

@@ -3,14 +3,14 @@ import type { Context } from "../../graphql/context";
 import { pageInfo } from "../../graphql/node";
 import type { ContactRecord, Page } from "../../stores/port";
 import { ContactList, contactListView } from "../lists/list.type";
-import { Segment, segmentView } from "../segments/segment.type";
+import { eventConnection, Segment, SegmentMembershipEventConnection, segmentView } from "../segments/segment.type";
 import { ContactInput, ContactPatchInput } from "./contact.input";
 import { AddContactsResult, Contact, ContactConnection, contactView } from "./contact.type";
 
-export function contactConnection(page: Page<ContactRecord> & { cursors: string[]; count: () => Promise<number> }): ContactConnection {
+export function contactConnection(page: Page<ContactRecord> & { cursors: string[]; count: () => Promise<number>; joinedAt?: number[] }): ContactConnection {
   const nodes = page.items.map(contactView);
   return {
-    edges: nodes.map((node, i) => ({ cursor: page.cursors[i]!, node })),
+    edges: nodes.map((node, i) => ({ cursor: page.cursors[i]!, node, joinedAt: page.joinedAt ? new Date(page.joinedAt[i]!) : null })),
     nodes,
     pageInfo: pageInfo(page.cursors, page.hasNextPage),
     count: page.count,
@@ -23,6 +23,16 @@ export class ContactResolver {
   async contact(@Arg("id", () => ID) id: string, @Ctx() ctx: Context): Promise<Contact | null> {
     const contact = await ctx.services.contacts.find(ctx, id);
     return contact && contactView(contact);
+  }
+
+  @FieldResolver(() => SegmentMembershipEventConnection, { description: "This contact's membership events across the segments of its list, newest first." })
+  async segmentHistory(
+    @Root() contact: Contact,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) first: number,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<SegmentMembershipEventConnection> {
+    return eventConnection(await ctx.services.history.page({ listId: contact.record.listId, contactId: contact.record.id }, first, after));
   }
 
   @FieldResolver(() => ContactList)

@@ -29,14 +29,14 @@ export class ContactService {
     return contact;
   }
 
-  /** Parses a `where` condition against the list's custom fields. */
-  condition(list: ListRecord, where: unknown): Condition | undefined {
-    return where == null ? undefined : parseListCondition(list, where).ast;
+  /** Parses a `where` condition against the list's custom fields (and its segments, for inSegment). */
+  async condition(ctx: Caller, list: ListRecord, where: unknown): Promise<Condition | undefined> {
+    return where == null ? undefined : (await parseListCondition(ctx, list, where)).ast;
   }
 
-  async page(list: ListRecord, first: number | null | undefined, after: string | null | undefined, where: unknown) {
+  async page(ctx: Caller, list: ListRecord, first: number | null | undefined, after: string | null | undefined, where: unknown) {
     const size = pageSize(first, Limits.maxPageSize);
-    const condition = this.condition(list, where);
+    const condition = await this.condition(ctx, list, where);
     const at = evalTime(this.deps.clock.now(), list.timeZone);
     const page = await this.deps.store.pageContacts(list.id, { first: size, after: decodeTimeCursor("c", after), where: condition, at });
     return {

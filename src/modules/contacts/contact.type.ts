@@ -72,6 +72,12 @@ export class ContactEdge {
 
   @Field(() => Contact)
   node!: Contact;
+
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: "In a segment's members: when the contact last entered the segment (for members taken in by the segment's build, when the build took them in). Null elsewhere.",
+  })
+  joinedAt!: Date | null;
 }
 
 @ObjectType("ContactConnection")

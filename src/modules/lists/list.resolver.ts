@@ -43,7 +43,7 @@ export class ContactListResolver {
     @Arg("where", () => ConditionInput, { nullable: true }) where: ConditionInput | null,
     @Ctx() ctx: Context,
   ): Promise<ContactConnection> {
-    return contactConnection(await ctx.services.contacts.page(list.record, first, after, where));
+    return contactConnection(await ctx.services.contacts.page(ctx, list.record, first, after, where));
   }
 
   @FieldResolver(() => [Segment])

@@ -3,10 +3,10 @@ import { badInput, conflict, notFound } from "../../common/errors";
 import { fromGlobalId } from "../../common/ids";
 import { Limits } from "../../common/limits";
 import { cleanName } from "../../common/text";
-import { catalogOf, CUSTOM_FIELD_KEY, type CustomFieldDef, type CustomFieldType, dates, type ParsedCondition, parseCondition } from "../../conditions";
+import { catalogOf, CUSTOM_FIELD_KEY, type CustomFieldDef, type CustomFieldType, dates, type ParsedCondition, parseCondition, storedSegmentRefs } from "../../conditions";
 import type { Caller } from "../../caller";
 import type { ServiceDeps } from "../../services";
-import type { ListRecord, TimeKey } from "../../stores/port";
+import type { ListRecord, SegmentRecord, TimeKey } from "../../stores/port";
 
 const FIELD_TYPES: readonly CustomFieldType[] = ["TEXT", "NUMBER", "DATE", "DATETIME", "BOOLEAN"];
 
@@ -39,9 +39,56 @@ function cleanTimeZone(input: string | null | undefined): string {
   return zone;
 }
 
-/** Parses a condition for a list: against its custom fields, in its time zone. */
-export function parseListCondition(list: ListRecord, input: unknown): ParsedCondition {
-  return parseCondition(input, catalogOf(list.customFields), { timeZone: list.timeZone });
+/**
+ * Parses a condition for a list: against its custom fields, in its time zone, its inSegment
+ * references to segments of the same list. For a segment's own condition (`owner`), a reference
+ * that would make a cycle is refused, naming the segments on it.
+ */
+export async function parseListCondition(ctx: Caller, list: ListRecord, input: unknown, owner?: SegmentRecord): Promise<ParsedCondition> {
+  const options = { timeZone: list.timeZone };
+  if (!hasSegmentRef(input)) return parseCondition(input, catalogOf(list.customFields), options);
+  const segments = await ctx.loaders.segmentsByList.load(list.id);
+  const byId = new Map(segments.map((segment) => [segment.id, segment]));
+  // Which referenced ids are segments elsewhere (another list, or another workspace: unknown).
+  const elsewhere = new Set<string>();
+  for (const id of storedSegmentRefs(input)) if (!byId.has(id) && (await ctx.loaders.segment(id))) elsewhere.add(id);
+  const refsOf = (segment: SegmentRecord) => [...storedSegmentRefs(segment.condition)];
+  const name = (segment: SegmentRecord) => JSON.stringify(segment.name);
+  /** A chain of references from a segment to the owner, if any. */
+  const pathToOwner = (from: SegmentRecord, seen = new Set<string>()): SegmentRecord[] | null => {
+    if (from.id === owner!.id) return [from];
+    if (seen.has(from.id)) return null;
+    seen.add(from.id);
+    for (const ref of refsOf(from)) {
+      const next = byId.get(ref);
+      const rest = next ? pathToOwner(next, seen) : null;
+      if (rest) return [from, ...rest];
+    }
+    return null;
+  };
+  const segmentRef = (globalId: string, path: string): string => {
+    const fail = (message: string): never => {
+      throw badInput(`${path}: ${message}`, { conditionPath: path });
+    };
+    const id = fromGlobalId(globalId, "Segment");
+    if (id === null) return fail(`${JSON.stringify(globalId.length > 40 ? `${globalId.slice(0, 40)}…` : globalId)} is not a segment id`);
+    const segment = byId.get(id);
+    if (!segment) return fail(elsewhere.has(id) ? "the segment belongs to another list; inSegment can only use segments of the same list" : "no such segment (it may have been deleted)");
+    if (owner) {
+      const cycle = pathToOwner(segment);
+      if (cycle) return fail(`this reference would make a cycle: ${[owner, ...cycle].map(name).join(" → ")}`);
+    }
+    return id;
+  };
+  return parseCondition(input, catalogOf(list.customFields), { ...options, segmentRef });
+}
+
+/** Whether an input has an inSegment key anywhere (of any value: the parser reports bad ones). */
+function hasSegmentRef(input: unknown): boolean {
+  if (Array.isArray(input)) return input.some(hasSegmentRef);
+  if (input === null || typeof input !== "object") return false;
+  const node = input as Record<string, unknown>;
+  return node.inSegment != null || ["and", "or", "not"].some((key) => node[key] != null && hasSegmentRef(node[key]));
 }
 
 /** Time-ordered keyset cursors ("newest first"), shared by lists and contacts. */

@@ -31,7 +31,10 @@ registerEnumType(ConditionOperator, { name: "ConditionOperator" });
 
 @InputType("ConditionInput", {
   description: `A condition tree. Exactly one of these forms per node:
-  { and: [...] }  { or: [...] }  { not: {...} }  { field, operator, value }
+  { and: [...] }  { or: [...] }  { not: {...} }  { field, operator, value }  { inSegment: ID }
+inSegment is true for the members of another segment of the same list, now; a change of its
+members flows on to the segments that use it in the same engine step. References never make a
+cycle, and a segment in use cannot be deleted.
 Groups are never empty; a tree has at most 200 nodes and 10 levels.
 Fields: email firstName lastName phone country city gender birthDate age tags
 createdAt updatedAt, and attributes.<key> for a custom field of the list.
@@ -74,6 +77,12 @@ export class ConditionInput {
 
   @Field(() => JSONScalar, { nullable: true })
   value?: unknown;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: "True for the contacts that are members of that segment (of the same list) now; negate it with `not`.",
+  })
+  inSegment?: string | null;
 }
 
 @InputType("CreateSegmentInput", { description: "Creating a segment publishes no events: the initial members are not changes." })

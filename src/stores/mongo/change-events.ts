@@ -23,8 +23,8 @@ export interface ChangeEventDoc {
 export type FeedChange =
   /** A contact to bring up to date (it may no longer exist). */
   | { kind: "contact"; contactId: ObjectId; added: boolean; token: unknown }
-  /** A condition change, in its place among the contact changes. */
-  | { kind: "condition"; command: CommandDoc; token: unknown }
+  /** A change to a segment (a condition, a hand edit of its members), in its place among the contact changes. */
+  | { kind: "command"; command: CommandDoc; token: unknown }
   /** The stream ended (a watched collection or the database was dropped or renamed): reconcile and start again. */
   | { kind: "invalidated"; token: unknown }
   | { kind: "ignored"; token: unknown };
@@ -59,7 +59,10 @@ function isObjectId(value: unknown): value is ObjectId {
 }
 
 function isCommand(document: Document | null | undefined): document is CommandDoc {
-  return !!document && typeof document._id === "number" && isObjectId(document.segmentId) && typeof document.condition === "object";
+  if (!document || typeof document._id !== "number" || !isObjectId(document.segmentId)) return false;
+  if (document.kind === "members") return ["add", "remove", "clear"].includes(document.edit) && Array.isArray(document.contactIds) && document.contactIds.every(isObjectId);
+  if (document.kind === "freeze") return document.at === null || document.at instanceof Date;
+  return (document.kind === undefined || document.kind === "condition") && typeof document.condition === "object" && document.condition !== null;
 }
 
 export function translateChange(change: ChangeEventDoc): FeedChange {
@@ -70,7 +73,7 @@ export function translateChange(change: ChangeEventDoc): FeedChange {
     case "update":
     case "replace":
     case "delete":
-      if (change.ns?.coll === "segment_commands") return isCommand(change.fullDocument) ? { kind: "condition", command: change.fullDocument, token } : { kind: "ignored", token };
+      if (change.ns?.coll === "segment_commands") return isCommand(change.fullDocument) ? { kind: "command", command: change.fullDocument, token } : { kind: "ignored", token };
       return isObjectId(id) ? { kind: "contact", contactId: id, added: change.operationType === "insert", token } : { kind: "ignored", token };
     case "drop":
     case "rename":

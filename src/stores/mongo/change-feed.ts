@@ -1,7 +1,8 @@
 /**
- * The change stream (contacts and condition commands) as the engine consumes it: one stream per process, read ahead into
- * a bounded buffer, handed out in batches that are dropped only after the engine committed them
- * (with the resume token) — so a failed step sees the same changes again.
+ * The change stream (contacts and segment commands) as the engine consumes it: one stream per
+ * process, read ahead into a bounded buffer, handed out in batches that are dropped only after
+ * the engine committed them (with the resume token) — so a failed step sees the same changes
+ * again.
  *
  * Positions: a stream starts after a stored resume token, or at a cluster time captured before
  * a full reconciliation. While nothing happens, the stream's post-batch resume token still

@@ -6,7 +6,7 @@
  */
 import type { Db, ObjectId, Timestamp } from "mongodb";
 import type { CustomFieldDef, StoredCondition } from "../../conditions";
-import type { MembershipEvent, SegmentStatus, SegmentType } from "../port";
+import type { MemberEdit, MembershipEvent, SegmentStatus, SegmentType } from "../port";
 import type { ContactDoc } from "./documents";
 
 export interface ListDoc {
@@ -35,6 +35,12 @@ export interface SegmentDoc {
   nextWakeAt: Date | null;
   /** STATIC: how many member buckets the fixed member set spans. */
   buckets: number;
+  /** A DYNAMIC segment's scheduled freeze (absent on segments stored before freezing existed). */
+  freezeAt?: Date | null;
+  /** When the segment became STATIC by freezing. */
+  frozenAt?: Date | null;
+  /** When its build took its members in (absent on segments built before this was kept: their creation). */
+  builtAt?: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -52,12 +58,29 @@ export interface BucketDoc {
   contactIds: ObjectId[];
 }
 
-/** A condition change waiting for the engine; `_id` numbers them in order. */
-export interface CommandDoc {
-  _id: number;
+/** A change to a segment waiting for the engine (a condition, or a hand edit of its members); `_id` numbers them in order. */
+export type CommandDoc = { _id: number; segmentId: ObjectId; createdAt: Date } & CommandBody;
+
+/** What a command asks for. */
+export type CommandBody =
+  | { kind?: "condition"; condition: StoredCondition }
+  | { kind: "members"; edit: MemberEdit; contactIds: ObjectId[] }
+  /** A freeze scheduled at `at` (due at once when it is not later than the engine's clock); null cancels. */
+  | { kind: "freeze"; at: Date | null };
+
+/** A DYNAMIC segment's decision by hand for one contact, over its condition. */
+export interface OverrideDoc {
   segmentId: ObjectId;
-  condition: StoredCondition;
-  createdAt: Date;
+  contactId: ObjectId;
+  /** true: INCLUDED; false: EXCLUDED. */
+  included: boolean;
+}
+
+/** When a member last entered its segment; members a build took in have none (they joined at builtAt). */
+export interface JoinDoc {
+  segmentId: ObjectId;
+  contactId: ObjectId;
+  joinedAt: Date;
 }
 
 /** A run of membership events; `_id` is the run's sequence number (see event-runs.ts). */
@@ -118,6 +141,8 @@ export function collectionsOf(db: Db) {
     segments: db.collection<SegmentDoc>("segments"),
     memberships: db.collection<MembershipDoc>("memberships"),
     buckets: db.collection<BucketDoc>("segment_members"),
+    overrides: db.collection<OverrideDoc>("segment_overrides"),
+    joins: db.collection<JoinDoc>("member_joins"),
     commands: db.collection<CommandDoc>("segment_commands"),
     events: db.collection<EventDoc>("events"),
     counters: db.collection<CounterDoc>("counters"),

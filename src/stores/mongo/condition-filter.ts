@@ -45,16 +45,22 @@ export function escapeRegex(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
 }
 
-export function compileMongoFilter(condition: Condition, at: EvalTime): Filter {
+/**
+ * `members`: the member ids of the segments the condition references with inSegment (see
+ * referencedMembers in step-tx.ts), read before the query; a segment absent from it has none.
+ */
+export function compileMongoFilter(condition: Condition, at: EvalTime, members?: ReadonlyMap<string, readonly unknown[]>): Filter {
   switch (condition.kind) {
     case "and":
-      return { $and: condition.items.map((item) => compileMongoFilter(item, at)) };
+      return { $and: condition.items.map((item) => compileMongoFilter(item, at, members)) };
     case "or":
-      return { $or: condition.items.map((item) => compileMongoFilter(item, at)) };
+      return { $or: condition.items.map((item) => compileMongoFilter(item, at, members)) };
     case "not":
-      return { $nor: [compileMongoFilter(condition.item, at)] };
+      return { $nor: [compileMongoFilter(condition.item, at, members)] };
     case "leaf":
       return condition.field.type === "AGE" ? ageFilter(condition, at) : leafFilter(condition, at);
+    case "inSegment":
+      return { _id: { $in: members?.get(condition.segmentId) ?? [] } };
   }
 }
 

@@ -81,6 +81,9 @@ export const segmentSchema = new Schema(
     nextWakeAt: { type: Date, default: null },
     /** STATIC: how many member buckets (segment_members) the fixed member set spans. */
     buckets: { type: Number, default: 0 },
+    freezeAt: { type: Date, default: null },
+    frozenAt: { type: Date, default: null },
+    builtAt: { type: Date, default: null },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
@@ -89,6 +92,7 @@ export const segmentSchema = new Schema(
 segmentSchema.index({ listId: 1 });
 segmentSchema.index({ status: 1 });
 segmentSchema.index({ type: 1, status: 1, nextWakeAt: 1 });
+segmentSchema.index({ type: 1, status: 1, freezeAt: 1 });
 
 /** A DYNAMIC segment's members: one document per (segment, contact). */
 export const membershipSchema = new Schema(
@@ -118,11 +122,32 @@ export const commandSchema = new Schema(
   {
     _id: { type: Number },
     segmentId: { type: ObjectId, required: true },
-    condition: { type: Mixed, required: true },
+    /** "condition" (or absent): a new condition; "members": a hand edit of the members; "freeze": a freeze scheduled or cancelled. */
+    kind: { type: String, default: undefined },
+    condition: { type: Mixed, default: undefined },
+    edit: { type: String, default: undefined },
+    contactIds: { type: [ObjectId], default: undefined },
+    /** "freeze": when (null cancels a scheduled freeze). */
+    at: { type: Date, default: undefined },
     createdAt: { type: Date, required: true },
   },
   { collection: "segment_commands", versionKey: false },
 );
+
+/** A DYNAMIC segment's overrides: one document per (segment, contact). */
+export const overrideSchema = new Schema(
+  { segmentId: { type: ObjectId, required: true }, contactId: { type: ObjectId, required: true }, included: { type: Boolean, required: true } },
+  { collection: "segment_overrides", versionKey: false },
+);
+overrideSchema.index({ segmentId: 1, contactId: 1 }, { unique: true });
+overrideSchema.index({ contactId: 1 });
+
+/** When each member last entered its segment: one document per (segment, contact) that entered after the build. */
+export const joinSchema = new Schema(
+  { segmentId: { type: ObjectId, required: true }, contactId: { type: ObjectId, required: true }, joinedAt: { type: Date, required: true } },
+  { collection: "member_joins", versionKey: false },
+);
+joinSchema.index({ segmentId: 1, contactId: 1 }, { unique: true });
 
 /** Runs of membership events; `_id` is the run's sequence number (see the SQLite store). */
 export const eventSchema = new Schema(
@@ -191,6 +216,8 @@ function schemas(retentionSeconds: number) {
     Membership: membershipSchema,
     MemberBucket: memberBucketSchema,
     Command: commandSchema,
+    Override: overrideSchema,
+    Join: joinSchema,
     Event: eventsWithRetention(retentionSeconds),
     Counter: counterSchema,
     EngineState: engineStateSchema,
@@ -208,6 +235,8 @@ export function defineModels(connection: Connection, retentionSeconds: number) {
     Membership: connection.model("Membership", all.Membership),
     MemberBucket: connection.model("MemberBucket", all.MemberBucket),
     Command: connection.model("Command", all.Command),
+    Override: connection.model("Override", all.Override),
+    Join: connection.model("Join", all.Join),
     Event: connection.model("Event", all.Event),
     Counter: connection.model("Counter", all.Counter),
     EngineState: connection.model("EngineState", all.EngineState),

@@ -40,6 +40,9 @@ export function segmentRecord(doc: WithId<SegmentDoc>): SegmentRecord {
     status: doc.status,
     condition: doc.condition,
     memberCount: doc.memberCount,
+    freezeAt: doc.freezeAt ? doc.freezeAt.getTime() : null,
+    frozenAt: doc.frozenAt ? doc.frozenAt.getTime() : null,
+    builtAt: doc.builtAt ? doc.builtAt.getTime() : doc.status === "READY" ? doc.createdAt.getTime() : null,
     createdAt: doc.createdAt.getTime(),
     updatedAt: doc.updatedAt.getTime(),
   };

@@ -4,16 +4,16 @@
  * whose batch a step applies and checkpoints with its resume token.
  */
 import type { AnyBulkWriteOperation, ClientSession, Document, Filter, MongoClient, ObjectId, WithId } from "mongodb";
-import { type Condition, type EvalTime, type FieldRef, type StoredCondition } from "../../conditions";
+import { type Condition, type EvalTime, type FieldRef, segmentRefs, type StoredCondition } from "../../conditions";
 import type { ListState, MembershipWrite, PendingEvent, SegmentCompiler } from "../../engine/membership";
 import { engineStep, reconcileList } from "../../engine/step";
 import type { ContactState, FeedEntry, IdRange, MembershipView, SegmentProgress, StepTx, StoredList, StoredSegment } from "../../engine/step-tx";
 import { runAsync } from "../../engine/work";
 import { ROW_SPAN } from "../event-runs";
-import { ENGINE_LEASE, type EngineStepInput, type EngineStepResult, type Mark, type SegmentType } from "../port";
+import { ENGINE_LEASE, type EngineStepInput, type EngineStepResult, type Mark, type MembershipOverride, type SegmentType } from "../port";
 import { ChangeFeed, type ChangeStreamLike, type FeedBatch, type FeedPosition } from "./change-feed";
 import { previousMark, timestampMark, tokenMark } from "./change-events";
-import { type Collections, ENGINE_STATE_ID, type EngineStateDoc, type SegmentDoc } from "./collections";
+import { type Collections, ENGINE_STATE_ID, type EngineStateDoc, type JoinDoc, type OverrideDoc, type SegmentDoc } from "./collections";
 import { compileMongoFilter, fieldPath, mongoValue } from "./condition-filter";
 import { type ContactDoc, factsOfDoc } from "./documents";
 import { oid } from "./records";
@@ -22,8 +22,8 @@ import { appendToBuckets, BUCKET_SIZE } from "./static-buckets";
 /** The mark before any change. */
 export const FIRST_MARK: Mark = "0".repeat(16);
 
-/** A segment document as the engine reads it. */
-export function storedSegment(doc: WithId<SegmentDoc>): StoredSegment {
+/** A segment document as the engine reads it (`hasOverrides`: whether any contact has an override in it). */
+export function storedSegment(doc: WithId<SegmentDoc>, hasOverrides: boolean): StoredSegment {
   return {
     id: doc._id.toHexString(),
     listId: doc.listId.toHexString(),
@@ -32,6 +32,7 @@ export function storedSegment(doc: WithId<SegmentDoc>): StoredSegment {
     condition: doc.condition,
     memberCount: doc.memberCount,
     nextWakeAt: doc.nextWakeAt ? doc.nextWakeAt.getTime() : null,
+    hasOverrides,
     conditionVersion: doc.conditionSeq,
     clockAt: doc.clockAt.getTime(),
     buildCursor: doc.buildCursor ? doc.buildCursor.toHexString() : null,
@@ -67,6 +68,12 @@ function idRange(range: IdRange): Filter<ContactDoc> {
   return range.after === null && range.upTo === null ? {} : { _id: bounds };
 }
 
+/** Every override in a segment, by contact. */
+export async function overridesIn(c: Collections, segmentId: ObjectId, session?: ClientSession): Promise<Map<string, MembershipOverride>> {
+  const docs = await c.overrides.find({ segmentId }, { session, projection: { contactId: 1, included: 1 } }).toArray();
+  return new Map(docs.map((o) => [o.contactId.toHexString(), o.included ? "INCLUDED" : "EXCLUDED"]));
+}
+
 /**
  * The segments each contact belongs to (DYNAMIC memberships and STATIC buckets), by contact id:
  * what a step compares with, and what Contact.segments reads.
@@ -88,6 +95,53 @@ export async function segmentsOfContacts(c: Collections, contactIds: readonly Ob
     }
   }
   return byContact;
+}
+
+/** Writes ascending contact ids into a STATIC segment's buckets from bucket `first` on; returns how many buckets the segment then has. */
+export async function fillBuckets(c: Collections, segmentId: ObjectId, contactIds: readonly ObjectId[], first: number, session?: ClientSession): Promise<number> {
+  const writes = appendToBuckets(contactIds, first - 1, BUCKET_SIZE);
+  if (writes.length > 0) await c.buckets.insertMany(writes.map((write) => ({ segmentId, bucket: write.bucket, contactIds: write.ids })), { session });
+  const buckets = first + writes.length;
+  await c.segments.updateOne({ _id: segmentId }, { $set: { buckets } }, { session });
+  return buckets;
+}
+
+/** A DYNAMIC segment's members, ascending. */
+export async function dynamicMembers(c: Collections, segmentId: ObjectId, session?: ClientSession): Promise<ObjectId[]> {
+  return (await c.memberships.find({ segmentId }, { session, projection: { contactId: 1 } }).sort({ contactId: 1 }).toArray()).map((m) => m.contactId);
+}
+
+/**
+ * The members of the segments a condition references with inSegment, for compileMongoFilter;
+ * with a range, only those in it. A query's `$in` holds them, so one referenced segment of more
+ * than about 700,000 members exceeds MongoDB's 16 MB command size.
+ */
+export async function referencedMembers(c: Collections, condition: Condition, range: IdRange | null, session?: ClientSession): Promise<Map<string, ObjectId[]>> {
+  const members = new Map<string, ObjectId[]>();
+  // Ids compare as their fixed-width hex.
+  const inRange = (contactId: ObjectId) => {
+    const hex = contactId.toHexString();
+    return !range || ((range.after === null || hex > range.after) && (range.upTo === null || hex <= range.upTo));
+  };
+  const bounds = range && (range.after !== null || range.upTo !== null) ? { contactId: { ...(range.after !== null ? { $gt: id(range.after) } : {}), ...(range.upTo !== null ? { $lte: id(range.upTo) } : {}) } } : {};
+  for (const segmentId of segmentRefs(condition)) {
+    const segment = id(segmentId);
+    const doc = await c.segments.findOne({ _id: segment }, { session, projection: { type: 1 } });
+    members.set(
+      segmentId,
+      doc?.type === "STATIC"
+        ? (await c.buckets.find({ segmentId: segment }, { session }).toArray()).flatMap((bucket) => bucket.contactIds.filter(inRange))
+        : (await c.memberships.find({ segmentId: segment, ...bounds }, { session, projection: { contactId: 1 } }).toArray()).map((m) => m.contactId),
+    );
+  }
+  return members;
+}
+
+/** Segment documents as the engine reads them, with whether each has overrides (one query for all). */
+export async function storedSegments(c: Collections, docs: readonly WithId<SegmentDoc>[], session?: ClientSession): Promise<StoredSegment[]> {
+  if (docs.length === 0) return [];
+  const withOverrides = new Set((await c.overrides.distinct("segmentId", { segmentId: { $in: docs.map((doc) => doc._id) } }, { session })).map((segmentId) => segmentId.toHexString()));
+  return docs.map((doc) => storedSegment(doc, withOverrides.has(doc._id.toHexString())));
 }
 
 export class MongoStepTx implements StepTx {
@@ -154,8 +208,12 @@ export class MongoStepTx implements StepTx {
       if (change.kind === "contact") {
         const contactId = change.contactId.toHexString();
         entries.push({ kind: "contact", contactId, listId: listOfGone.get(contactId) ?? null, added: change.added, changed: null });
-      } else if (change.kind === "condition") {
-        entries.push({ kind: "condition", segmentId: change.command.segmentId.toHexString(), condition: change.command.condition, version: change.command._id });
+      } else if (change.kind === "command") {
+        const { command } = change;
+        const segmentId = command.segmentId.toHexString();
+        if (command.kind === "members") entries.push({ kind: "members", segmentId, edit: command.edit, contactIds: command.contactIds.map((contactId) => contactId.toHexString()) });
+        else if (command.kind === "freeze") entries.push({ kind: "freeze", segmentId, at: command.at === null ? null : command.at.getTime() });
+        else entries.push({ kind: "condition", segmentId, condition: command.condition, version: command._id });
       }
     }
     return entries;
@@ -174,7 +232,7 @@ export class MongoStepTx implements StepTx {
       { ...this.s, upsert: true },
     );
     // Applied commands are needed by no one.
-    const commands = entries.flatMap((change) => (change.kind === "condition" ? [change.command._id] : []));
+    const commands = entries.flatMap((change) => (change.kind === "command" ? [change.command._id] : []));
     if (commands.length > 0) await this.c.commands.deleteMany({ _id: { $in: commands } }, this.s);
     return applied;
   }
@@ -183,34 +241,56 @@ export class MongoStepTx implements StepTx {
     const list = await this.c.lists.findOne({ _id: id(listId) }, { ...this.s, projection: { customFields: 1, timeZone: 1 } });
     if (!list) return null;
     const segments = await this.c.segments.find({ listId: id(listId) }, this.s).sort({ _id: 1 }).toArray();
-    return { customFields: list.customFields, timeZone: list.timeZone ?? "UTC", segments: segments.map(storedSegment) };
+    return { customFields: list.customFields, timeZone: list.timeZone ?? "UTC", segments: await storedSegments(this.c, segments, this.session) };
   }
 
   async segment(segmentId: string): Promise<StoredSegment | null> {
     const doc = await this.c.segments.findOne({ _id: id(segmentId) }, this.s);
-    return doc ? storedSegment(doc) : null;
+    return doc ? (await storedSegments(this.c, [doc], this.session))[0]! : null;
   }
 
   async dueSegments(clock: number): Promise<StoredSegment[]> {
-    return (await this.c.segments.find({ type: "DYNAMIC", status: "READY", nextWakeAt: { $lte: new Date(clock) } }, this.s).sort({ _id: 1 }).toArray()).map(storedSegment);
+    return storedSegments(this.c, await this.c.segments.find({ type: "DYNAMIC", status: "READY", nextWakeAt: { $lte: new Date(clock) } }, this.s).sort({ _id: 1 }).toArray(), this.session);
   }
 
   async oldestBuilding(): Promise<StoredSegment | null> {
     const doc = await this.c.segments.find({ status: "BUILDING" }, this.s).sort({ _id: 1 }).limit(1).next();
-    return doc ? storedSegment(doc) : null;
+    return doc ? (await storedSegments(this.c, [doc], this.session))[0]! : null;
   }
 
   async hasBuilding(): Promise<boolean> {
     return (await this.c.segments.countDocuments({ status: "BUILDING" }, { ...this.s, limit: 1 })) > 0;
   }
 
+  async dueFreezes(clock: number): Promise<StoredSegment[]> {
+    return storedSegments(this.c, await this.c.segments.find({ type: "DYNAMIC", status: "READY", freezeAt: { $lte: new Date(clock) } }, this.s).sort({ _id: 1 }).toArray(), this.session);
+  }
+
+  async setFreezeAt(segmentId: string, at: number | null): Promise<void> {
+    await this.c.segments.updateOne({ _id: id(segmentId) }, { $set: { freezeAt: at === null ? null : new Date(at) } }, this.s);
+  }
+
+  async freeze(segmentId: string, clock: number): Promise<void> {
+    const segment = id(segmentId);
+    // A STATIC segment keeps its members in buckets, in ascending order.
+    await fillBuckets(this.c, segment, await dynamicMembers(this.c, segment, this.session), 0, this.session);
+    await this.c.memberships.deleteMany({ segmentId: segment }, this.s);
+    await this.c.overrides.deleteMany({ segmentId: segment }, this.s);
+    const at = new Date(clock);
+    await this.c.segments.updateOne({ _id: segment }, { $set: { type: "STATIC", frozenAt: at, freezeAt: null, nextWakeAt: null, updatedAt: at } }, this.s);
+  }
+
   async nextWakeAt(): Promise<number | null> {
-    const doc = await this.c.segments
-      .find({ type: "DYNAMIC", status: "READY", nextWakeAt: { $ne: null } }, { ...this.s, projection: { nextWakeAt: 1 } })
-      .sort({ nextWakeAt: 1 })
-      .limit(1)
-      .next();
-    return doc?.nextWakeAt ? doc.nextWakeAt.getTime() : null;
+    const earliest = async (field: "nextWakeAt" | "freezeAt") => {
+      const doc = await this.c.segments
+        .find({ type: "DYNAMIC", status: "READY", [field]: { $ne: null } }, { ...this.s, projection: { [field]: 1 } })
+        .sort({ [field]: 1 })
+        .limit(1)
+        .next();
+      return doc?.[field]?.getTime() ?? null;
+    };
+    const times = [await earliest("nextWakeAt"), await earliest("freezeAt")].filter((time): time is number => time !== null);
+    return times.length > 0 ? Math.min(...times) : null;
   }
 
   async contacts(contactIds: readonly string[]): Promise<Map<string, ContactState>> {
@@ -255,7 +335,10 @@ export class MongoStepTx implements StepTx {
   }
 
   async matching(listId: string, condition: Condition, when: EvalTime, range: IdRange, limit: number): Promise<string[]> {
-    const cursor = this.c.contacts.find({ $and: [{ listId: id(listId) }, idRange(range), compileMongoFilter(condition, when)] }, { ...this.s, projection: { _id: 1 } }).sort({ _id: 1 });
+    const members = await referencedMembers(this.c, condition, range, this.session);
+    const cursor = this.c.contacts
+      .find({ $and: [{ listId: id(listId) }, idRange(range), compileMongoFilter(condition, when, members)] }, { ...this.s, projection: { _id: 1 } })
+      .sort({ _id: 1 });
     if (Number.isFinite(limit)) cursor.limit(limit);
     return (await cursor.toArray()).map((doc) => doc._id.toHexString());
   }
@@ -321,10 +404,10 @@ export class MongoStepTx implements StepTx {
     await this.c.segments.updateOne({ _id: id(segmentId) }, { $set: { buildCursor: id(cursor), memberCount } }, this.s);
   }
 
-  async finishBuild(segmentId: string, memberCount: number, nextWakeAt: number | null): Promise<void> {
+  async finishBuild(segmentId: string, memberCount: number, nextWakeAt: number | null, clock: number): Promise<void> {
     await this.c.segments.updateOne(
       { _id: id(segmentId) },
-      { $set: { status: "READY", buildCursor: null, memberCount, nextWakeAt: nextWakeAt === null ? null : new Date(nextWakeAt) } },
+      { $set: { status: "READY", buildCursor: null, memberCount, nextWakeAt: nextWakeAt === null ? null : new Date(nextWakeAt), builtAt: new Date(clock) } },
       this.s,
     );
   }
@@ -343,19 +426,85 @@ export class MongoStepTx implements StepTx {
     await this.c.segments.updateOne({ _id: id(segmentId) }, { $set: { clockAt: new Date(clock) } }, this.s);
   }
 
-  async writeMemberships(writes: readonly MembershipWrite[]): Promise<void> {
+  async overridesOf(contactIds: readonly string[]): Promise<Map<string, Map<string, MembershipOverride>>> {
+    const byContact = new Map<string, Map<string, MembershipOverride>>();
+    for (let i = 0; i < contactIds.length; i += 5_000) {
+      for (const o of await this.c.overrides.find({ contactId: { $in: ids(contactIds.slice(i, i + 5_000)) } }, this.s).toArray()) {
+        const key = o.contactId.toHexString();
+        let ofContact = byContact.get(key);
+        if (!ofContact) byContact.set(key, (ofContact = new Map()));
+        ofContact.set(o.segmentId.toHexString(), o.included ? "INCLUDED" : "EXCLUDED");
+      }
+    }
+    return byContact;
+  }
+
+  overridesIn(segmentId: string): Promise<Map<string, MembershipOverride>> {
+    return overridesIn(this.c, id(segmentId), this.session);
+  }
+
+  async setOverrides(segmentId: string, overrides: ReadonlyMap<string, MembershipOverride | null>): Promise<void> {
+    const segment = id(segmentId);
+    const writes: AnyBulkWriteOperation<OverrideDoc>[] = [...overrides].map(([contactId, override]) =>
+      override === null
+        ? { deleteOne: { filter: { segmentId: segment, contactId: id(contactId) } } }
+        : { updateOne: { filter: { segmentId: segment, contactId: id(contactId) }, update: { $set: { included: override === "INCLUDED" } }, upsert: true } },
+    );
+    if (writes.length > 0) await this.c.overrides.bulkWrite(writes, { ...this.s, ordered: false });
+  }
+
+  async dropOverridesOf(contactIds: readonly string[]): Promise<void> {
+    await this.c.overrides.deleteMany({ contactId: { $in: ids(contactIds) } }, this.s);
+  }
+
+  async writeMemberships(writes: readonly MembershipWrite[], clock: number): Promise<void> {
     const rows: AnyBulkWriteOperation<{ segmentId: ObjectId; contactId: ObjectId }>[] = [];
+    // STATIC members join only by hand; they are merged into the buckets per segment.
+    const joining = new Map<string, ObjectId[]>();
     for (const write of writes) {
       const segmentId = id(write.segmentId);
       const contactId = id(write.contactId);
       if (write.type === "STATIC") {
-        // STATIC members only ever leave (their contact was deleted).
         if (!write.member) await this.c.buckets.updateOne({ segmentId, contactIds: contactId }, { $pull: { contactIds: contactId } }, this.s);
+        else if (joining.has(write.segmentId)) joining.get(write.segmentId)!.push(contactId);
+        else joining.set(write.segmentId, [contactId]);
         continue;
       }
       rows.push(write.member ? { insertOne: { document: { segmentId, contactId } } } : { deleteOne: { filter: { segmentId, contactId } } });
     }
     if (rows.length > 0) await this.c.memberships.bulkWrite(rows, { ...this.s, ordered: false });
+    for (const [segmentId, contactIds] of joining) await this.joinBuckets(id(segmentId), contactIds);
+    // When each member joined is kept with the membership (members a build took in have none).
+    const joinedAt = new Date(clock);
+    const joins: AnyBulkWriteOperation<JoinDoc>[] = writes.map((write) => {
+      const key = { segmentId: id(write.segmentId), contactId: id(write.contactId) };
+      return write.member ? { updateOne: { filter: key, update: { $set: { joinedAt } }, upsert: true } } : { deleteOne: { filter: key } };
+    });
+    if (joins.length > 0) await this.c.joins.bulkWrite(joins, { ...this.s, ordered: false });
+  }
+
+  /**
+   * Merges contacts into a STATIC segment's buckets, keeping every bucket in ascending id order
+   * (pages read them newest first): the buckets from the first one the new ids fall into are
+   * written again.
+   */
+  private async joinBuckets(segmentId: ObjectId, contactIds: readonly ObjectId[]): Promise<void> {
+    const compare = (a: ObjectId, b: ObjectId) => Buffer.compare(a.id, b.id);
+    const joining = [...contactIds].sort(compare);
+    const buckets = await this.c.buckets.find({ segmentId }, { ...this.s, projection: { bucket: 1, contactIds: 1 } }).sort({ bucket: 1 }).toArray();
+    // The first bucket whose last id is above the smallest new id (the new ids may all go after the last one).
+    let from = buckets.findIndex((b) => b.contactIds.length > 0 && compare(b.contactIds[b.contactIds.length - 1]!, joining[0]!) > 0);
+    if (from < 0) from = Math.max(0, buckets.length - 1);
+    const kept = buckets.slice(from).flatMap((b) => b.contactIds);
+    const merged: ObjectId[] = [];
+    for (let i = 0, j = 0; i < kept.length || j < joining.length; ) {
+      if (j >= joining.length || (i < kept.length && compare(kept[i]!, joining[j]!) < 0)) merged.push(kept[i++]!);
+      else if (i < kept.length && compare(kept[i]!, joining[j]!) === 0) j++;
+      else merged.push(joining[j++]!);
+    }
+    const first = buckets[from]?.bucket ?? 0;
+    await this.c.buckets.deleteMany({ segmentId, bucket: { $gte: first } }, this.s);
+    await fillBuckets(this.c, segmentId, merged, first, this.session);
   }
 
   async lastEventPosition(): Promise<number> {

@@ -4,7 +4,7 @@
  * change stream on the database, so writes made by other programs count too. A write's mark is
  * the cluster time its session reports after it.
  */
-import { type ClientSession, type Filter, type MongoClient, MongoServerError, type ObjectId, type WithId } from "mongodb";
+import { type ClientSession, type Document, type Filter, type MongoClient, MongoServerError, type ObjectId, type WithId } from "mongodb";
 import type { Connection } from "mongoose";
 import { type Condition, catalogOf, type CustomFieldDef, type EvalTime, normalizeText, type StoredCondition } from "../../conditions";
 import { conflict, notFound } from "../../common/errors";
@@ -12,7 +12,7 @@ import { applyPatch, type ContactPatch } from "../../domain/contacts";
 import { SegmentCompiler } from "../../engine/membership";
 import { verifyStore } from "../../engine/verify";
 import { runAsync } from "../../engine/work";
-import { ROW_SPAN } from "../event-runs";
+import { memberCountAt, ROW_SPAN, takeNewestFirst } from "../event-runs";
 import {
   ENGINE_LEASE,
   type ApiKeyRecord,
@@ -25,7 +25,12 @@ import {
   type InsertContactsResult,
   type ListRecord,
   type Mark,
+  type HistoryFilter,
+  type MemberEdit,
+  type MemberRuns,
+  type MembershipChange,
   type MembershipEvent,
+  type MembershipOverride,
   type NewContact,
   type Page,
   type PruneSlice,
@@ -38,13 +43,13 @@ import {
 } from "../port";
 import { type ChangeEventDoc, FEED_PIPELINE, timestampMark } from "./change-events";
 import type { ChangeStreamLike, FeedPosition } from "./change-feed";
-import { type Collections, collectionsOf, ENGINE_STATE_ID, type EventDoc, type ListDoc, type SegmentDoc } from "./collections";
+import { type Collections, collectionsOf, type CommandBody, type CommandDoc, ENGINE_STATE_ID, type EventDoc, type ListDoc, type SegmentDoc } from "./collections";
 import { compileMongoFilter } from "./condition-filter";
 import { connectMongo } from "./connect";
 import { type ContactDoc, contactDataOf, contactFields } from "./documents";
 import { apiKeyRecord, contactRecord, eventsOfRun, listRecord, oid, oids, segmentRecord } from "./records";
 import { pageFromBuckets } from "./static-buckets";
-import { FIRST_MARK, MongoEngine, segmentsOfContacts } from "./step-tx";
+import { dynamicMembers, fillBuckets, FIRST_MARK, MongoEngine, referencedMembers, segmentsOfContacts } from "./step-tx";
 import { MongoVerifyTx } from "./verify";
 
 function byIds<T extends { id: string }>(ids: readonly string[], records: T[]): (T | null)[] {
@@ -123,6 +128,8 @@ export class MongoStore implements Store {
     if (segmentIds.length === 0) return;
     await this.c.memberships.deleteMany({ segmentId: { $in: segmentIds } });
     await this.c.buckets.deleteMany({ segmentId: { $in: segmentIds } });
+    await this.c.overrides.deleteMany({ segmentId: { $in: segmentIds } });
+    await this.c.joins.deleteMany({ segmentId: { $in: segmentIds } });
   }
 
   // Lists
@@ -300,7 +307,7 @@ export class MongoStore implements Store {
     if (!id) return { items: [], hasNextPage: false };
     const parts: Filter<ContactDoc>[] = [{ listId: id }];
     if (query.after) parts.push(before(query.after));
-    if (query.where) parts.push(compileMongoFilter(query.where, query.at));
+    if (query.where) parts.push(compileMongoFilter(query.where, query.at, await referencedMembers(this.c, query.where, null)));
     const docs = await this.c.contacts.find({ $and: parts }).sort({ createdAt: -1, _id: -1 }).limit(query.first + 1).toArray();
     return { items: docs.slice(0, query.first).map(contactRecord), hasNextPage: docs.length > query.first };
   }
@@ -309,7 +316,19 @@ export class MongoStore implements Store {
     const id = oid(listId);
     if (!id) return 0;
     if (!where) return (await this.c.lists.findOne({ _id: id }, { projection: { contactCount: 1 } }))?.contactCount ?? 0;
-    return this.c.contacts.countDocuments({ $and: [{ listId: id }, compileMongoFilter(where, at)] });
+    return this.c.contacts.countDocuments({ $and: [{ listId: id }, compileMongoFilter(where, at, await referencedMembers(this.c, where, null))] });
+  }
+
+  async countEach(listId: string, conditions: readonly Condition[], at: EvalTime): Promise<number[]> {
+    const id = oid(listId);
+    if (!id || conditions.length === 0) return conditions.map(() => 0);
+    // One pass over the list: each condition counts in its own branch of a $facet.
+    const facets: Record<string, Document[]> = {};
+    for (const [i, condition] of conditions.entries()) {
+      facets[`n${i}`] = [{ $match: compileMongoFilter(condition, at, await referencedMembers(this.c, condition, null)) }, { $count: "n" }];
+    }
+    const [counts] = await this.c.contacts.aggregate<Record<string, { n: number }[]>>([{ $match: { listId: id } }, { $facet: facets }]).toArray();
+    return conditions.map((_, i) => counts?.[`n${i}`]?.[0]?.n ?? 0);
   }
 
   // Segments
@@ -345,14 +364,99 @@ export class MongoStore implements Store {
   }
 
   async requestConditionChange(id: string, condition: StoredCondition, now: number): Promise<Mark> {
+    return this.queueCommand(id, { condition }, now);
+  }
+
+  async requestMemberEdit(segmentId: string, edit: MemberEdit, contactIds: readonly string[], now: number): Promise<Mark> {
+    return this.queueCommand(segmentId, { kind: "members", edit, contactIds: oids(contactIds) }, now);
+  }
+
+  async requestFreeze(id: string, at: number | null, now: number): Promise<Mark> {
+    return this.queueCommand(id, { kind: "freeze", at: at === null ? null : new Date(at) }, now);
+  }
+
+  /** Writes a change to a segment as a command; it reaches the engine through the change stream, in its place among contact changes. */
+  private async queueCommand(id: string, command: CommandBody, now: number): Promise<Mark> {
     const segmentId = oid(id);
     if (!segmentId) throw notFound("Segment", id);
     const { mark } = await this.transaction(async (session) => {
       if (!(await this.c.segments.findOne({ _id: segmentId }, { session, projection: { _id: 1 } }))) throw notFound("Segment", id);
-      // The command reaches the engine through the change stream, in its place among contact changes.
-      await this.c.commands.insertOne({ _id: await this.take("commands", 1, session), segmentId, condition, createdAt: new Date(now) }, { session });
+      await this.c.commands.insertOne({ _id: await this.take("commands", 1, session), segmentId, createdAt: new Date(now), ...command } as CommandDoc, { session });
     });
     return mark;
+  }
+
+  async duplicateSegment(sourceId: string, name: string, type: SegmentType, now: number): Promise<SegmentRecord | null> {
+    const id = oid(sourceId);
+    if (!id) return null;
+    const { value } = await this.transaction(async (session) => {
+      const source = await this.c.segments.findOne({ _id: id }, { session });
+      if (!source) return null;
+      const at = new Date(now);
+      const doc: SegmentDoc = {
+        ...source,
+        name,
+        type,
+        status: type === "STATIC" ? "READY" : "BUILDING",
+        conditionSeq: 0,
+        memberCount: type === "STATIC" ? source.memberCount : 0,
+        buildCursor: null,
+        clockAt: at,
+        nextWakeAt: null,
+        buckets: 0,
+        freezeAt: null,
+        frozenAt: null,
+        builtAt: type === "STATIC" ? at : null,
+        createdAt: at,
+        updatedAt: at,
+      };
+      delete (doc as Partial<WithId<SegmentDoc>>)._id;
+      const { insertedId } = await this.c.segments.insertOne(doc, { session });
+      if (type === "STATIC") {
+        // A snapshot of the source's members, in ascending order, in buckets.
+        const members =
+          source.type === "STATIC"
+            ? (await this.c.buckets.find({ segmentId: id }, { session }).sort({ bucket: 1 }).toArray()).flatMap((bucket) => bucket.contactIds)
+            : await dynamicMembers(this.c, id, session);
+        const buckets = await fillBuckets(this.c, insertedId, members, 0, session);
+        return segmentRecord({ ...doc, buckets, _id: insertedId });
+      }
+      // Its build takes the overrides in.
+      const overrides = await this.c.overrides.find({ segmentId: id }, { session, projection: { _id: 0 } }).toArray();
+      if (overrides.length > 0) await this.c.overrides.insertMany(overrides.map((o) => ({ ...o, segmentId: insertedId })), { session });
+      return segmentRecord({ ...doc, _id: insertedId });
+    });
+    return value;
+  }
+
+  async joinedAt(segmentId: string, contactIds: readonly string[]): Promise<Map<string, number>> {
+    const id = oid(segmentId);
+    if (!id) return new Map();
+    const docs = await this.c.joins.find({ segmentId: id, contactId: { $in: oids(contactIds) } }, { projection: { contactId: 1, joinedAt: 1 } }).toArray();
+    return new Map(docs.map((doc) => [doc.contactId.toHexString(), doc.joinedAt.getTime()]));
+  }
+
+  async pageOverrides(segmentId: string, override: MembershipOverride, first: number, afterContactId?: string): Promise<Page<string>> {
+    const id = oid(segmentId);
+    if (!id) return { items: [], hasNextPage: false };
+    const after = afterContactId === undefined ? undefined : oid(afterContactId);
+    const docs = await this.c.overrides
+      .find({ segmentId: id, included: override === "INCLUDED", ...(after ? { contactId: { $lt: after } } : {}) }, { projection: { contactId: 1 } })
+      .sort({ contactId: -1 })
+      .limit(first + 1)
+      .toArray();
+    return { items: docs.slice(0, first).map((doc) => doc.contactId.toHexString()), hasNextPage: docs.length > first };
+  }
+
+  async overrideOf(segmentId: string, contactId: string): Promise<MembershipOverride | null> {
+    const [segment, contact] = [oid(segmentId), oid(contactId)];
+    const doc = segment && contact ? await this.c.overrides.findOne({ segmentId: segment, contactId: contact }) : null;
+    return doc ? (doc.included ? "INCLUDED" : "EXCLUDED") : null;
+  }
+
+  async countOverrides(segmentId: string, override: MembershipOverride): Promise<number> {
+    const id = oid(segmentId);
+    return id ? this.c.overrides.countDocuments({ segmentId: id, included: override === "INCLUDED" }) : 0;
   }
 
   async deleteSegment(id: string, now: number): Promise<boolean> {
@@ -476,6 +580,42 @@ export class MongoStore implements Store {
       if (docs.length < 50) return events;
       seq = docs[docs.length - 1]!._id + 1;
     }
+  }
+
+  async eventsBefore(position: number | null, filter: HistoryFilter, limit: number): Promise<MembershipEvent[]> {
+    const scopeId = oid(filter.segmentId ?? filter.listId ?? "");
+    const contact = filter.contactId === undefined ? null : oid(filter.contactId);
+    if (!scopeId || (filter.contactId !== undefined && !contact)) return [];
+    const scope: Filter<EventDoc> = {
+      ...(filter.segmentId !== undefined ? { segmentId: scopeId } : { listId: scopeId }),
+      kind: { $in: ["ENTERED", "LEFT"] },
+      ...(contact ? { contacts: contact } : {}),
+    };
+    const events: MembershipEvent[] = [];
+    let seq = position === null ? Number.MAX_SAFE_INTEGER : Math.floor(position / ROW_SPAN);
+    for (;;) {
+      const docs = await this.c.events.find({ ...scope, _id: { $lte: seq } }).sort({ _id: -1 }).limit(50).toArray();
+      for (const doc of docs) if (takeNewestFirst(eventsOfRun(doc), position, contact ? contact.toHexString() : null, events, limit)) return events;
+      if (docs.length < 50) return events;
+      seq = docs[docs.length - 1]!._id - 1;
+    }
+  }
+
+  async memberRuns(segmentId: string, since: number, until: number): Promise<MemberRuns> {
+    const id = oid(segmentId);
+    if (!id) return { runs: [], countBefore: null, retainedSince: null };
+    const transitions = { segmentId: id, kind: { $in: ["ENTERED", "LEFT"] as MembershipChange[] } };
+    const projection = { kind: 1, count: 1, memberCount: 1, occurredAt: 1 };
+    const docs = await this.c.events.find({ ...transitions, occurredAt: { $gte: new Date(since), $lt: new Date(until) } }, { projection }).sort({ _id: 1 }).toArray();
+    const before = await this.c.events.find({ ...transitions, occurredAt: { $lt: new Date(since) } }, { projection }).sort({ _id: -1 }).limit(1).next();
+    const after = (doc: Pick<EventDoc, "kind" | "count" | "memberCount">) => memberCountAt(doc.kind, doc.memberCount, doc.count - 1);
+    const pruned = (await this.prunedThrough()) > 0;
+    const oldest = pruned ? await this.c.events.find({}, { projection: { occurredAt: 1 } }).sort({ _id: 1 }).limit(1).next() : null;
+    return {
+      runs: docs.map((doc) => ({ kind: doc.kind as MembershipChange, count: doc.count, memberCountAfter: after(doc), occurredAt: doc.occurredAt.getTime() })),
+      countBefore: before ? after(before) : null,
+      retainedSince: oldest ? oldest.occurredAt.getTime() : null,
+    };
   }
 
   /**

@@ -5,11 +5,11 @@
  */
 import type { ContactState, StoredSegment } from "../../engine/step-tx";
 import type { VerifiedList, VerifyTx } from "../../engine/verify";
-import type { EventFilter, MembershipEvent } from "../port";
+import type { EventFilter, MembershipEvent, MembershipOverride } from "../port";
 import { type Collections, ENGINE_STATE_ID } from "./collections";
 import { factsOfDoc } from "./documents";
 import { oid } from "./records";
-import { storedSegment } from "./step-tx";
+import { overridesIn, storedSegments } from "./step-tx";
 
 export class MongoVerifyTx implements VerifyTx {
   constructor(
@@ -45,7 +45,11 @@ export class MongoVerifyTx implements VerifyTx {
   }
 
   async segments(listId: string): Promise<StoredSegment[]> {
-    return (await this.c.segments.find({ listId: oid(listId) ?? undefined }).sort({ _id: 1 }).toArray()).map(storedSegment);
+    return storedSegments(this.c, await this.c.segments.find({ listId: oid(listId) ?? undefined }).sort({ _id: 1 }).toArray());
+  }
+
+  overridesIn(segmentId: string): Promise<Map<string, MembershipOverride>> {
+    return overridesIn(this.c, oid(segmentId)!);
   }
 
   async members(segmentId: string): Promise<Set<string>> {

@@ -8,6 +8,7 @@
 import type { Condition, FieldRef, Leaf, Scalar } from "../../conditions";
 import type { EvalTime } from "../../conditions";
 import { dates } from "../../conditions";
+import { BLOCK_IDS } from "./member-blocks";
 
 export interface SqlCondition {
   sql: string;
@@ -60,6 +61,10 @@ function compileNode(node: Condition, at: EvalTime, alias: string, params: unkno
       return `(NOT ${compileNode(node.item, at, alias, params)})`;
     case "leaf":
       return node.field.type === "AGE" ? compileAge(node, at, alias, params) : compileLeaf(node, at, alias, params);
+    case "inSegment":
+      // The contact's bit in the segment's member block (member-blocks.ts; `member_bit` is registered per connection).
+      params.push(Number(node.segmentId));
+      return `(EXISTS (SELECT 1 FROM member_blocks m WHERE m.segment_id = ? AND m.block = ${alias}.id / ${BLOCK_IDS} AND member_bit(m.bits, ${alias}.id)))`;
   }
 }
 

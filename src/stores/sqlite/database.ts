@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { migrate } from "./schema";
+import { hasBit } from "./member-blocks";
 
 /** A store id as SQLite's integer key, or null when it cannot name a row here. */
 export function rowId(id: string): number | null {
@@ -44,6 +45,10 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database.
   db.pragma("cache_size = -65536");
   db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   db.pragma("temp_store = MEMORY");
+  // inSegment in SQL: whether a member block has a contact's bit (member-blocks.ts).
+  db.function("member_bit", { deterministic: true, directOnly: true }, (bits: unknown, contactId: unknown) =>
+    bits instanceof Uint8Array && hasBit(bits, Number(contactId)) ? 1 : 0,
+  );
   migrate(db);
   return db;
 }

@@ -55,7 +55,15 @@ export interface SegmentRow {
   next_wake_at: number | null;
   created_at: number;
   updated_at: number;
+  freeze_at: number | null;
+  frozen_at: number | null;
+  built_at: number | null;
+  /** Present where selected with SEGMENT_SELECT: 1 when any contact has an override in it. */
+  has_overrides?: number;
 }
+
+/** A segment row, with whether it has overrides (select FROM segments s). */
+export const SEGMENT_SELECT = "s.*, EXISTS (SELECT 1 FROM segment_overrides o WHERE o.segment_id = s.id) AS has_overrides";
 
 export interface EventRow {
   seq: number;
@@ -193,6 +201,9 @@ export function segmentFromRow(row: SegmentRow): SegmentRecord {
       return (condition ??= JSON.parse(row.condition) as StoredCondition);
     },
     memberCount: row.member_count,
+    freezeAt: row.freeze_at,
+    frozenAt: row.frozen_at,
+    builtAt: row.built_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

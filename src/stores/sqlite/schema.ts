@@ -154,6 +154,29 @@ export const MIGRATIONS: (string | ((db: Database.Database) => void))[] = [
     for (const { segment, block, bits } of blocks.values()) insert.run(segment, block, bits);
     db.exec("DROP TABLE memberships");
   },
+  `
+  -- A DYNAMIC segment's decisions by hand, over its condition: included 1 (INCLUDED) or 0 (EXCLUDED).
+  CREATE TABLE segment_overrides (
+    segment_id INTEGER NOT NULL,
+    contact_id INTEGER NOT NULL,
+    included INTEGER NOT NULL,
+    PRIMARY KEY (segment_id, contact_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX segment_overrides_by_contact ON segment_overrides (contact_id);
+  -- A DYNAMIC segment's scheduled freeze, and when a segment became STATIC by freezing.
+  ALTER TABLE segments ADD COLUMN freeze_at INTEGER;
+  ALTER TABLE segments ADD COLUMN frozen_at INTEGER;
+  -- When a segment's build took its members in (segments built before this column: their creation).
+  ALTER TABLE segments ADD COLUMN built_at INTEGER;
+  UPDATE segments SET built_at = created_at WHERE status = 'READY';
+  -- When each member last entered its segment; members a build took in have no row (they joined at built_at).
+  CREATE TABLE member_joins (
+    segment_id INTEGER NOT NULL,
+    contact_id INTEGER NOT NULL,
+    joined_at INTEGER NOT NULL,
+    PRIMARY KEY (segment_id, contact_id)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -9,11 +9,11 @@ import { engineStep } from "../../engine/step";
 import type { ContactState, FeedEntry, IdRange, MembershipView, SegmentProgress, StepTx, StoredList, StoredSegment } from "../../engine/step-tx";
 import { runSync } from "../../engine/work";
 import { ROW_SPAN } from "../event-runs";
-import { ENGINE_LEASE, type EngineStepInput, type EngineStepResult, type Mark, type SegmentType } from "../port";
+import { ENGINE_LEASE, type EngineStepInput, type EngineStepResult, type Mark, type MemberEdit, type MembershipOverride, type SegmentType } from "../port";
 import { compileSql, fieldColumn } from "./condition-sql";
 import { bumpCatalog, insertMany, type StatementCache } from "./database";
 import { BlockCache, type MemberBlocks } from "./member-blocks";
-import { type ContactRow, FACT_COLUMNS, factsFromRow, type SegmentRow } from "./rows";
+import { type ContactRow, FACT_COLUMNS, factsFromRow, SEGMENT_SELECT, type SegmentRow } from "./rows";
 
 /** A change-feed position as a mark: fixed width, so marks compare as strings in feed order. */
 export function sqliteMark(seq: number): Mark {
@@ -30,6 +30,7 @@ export function storedSegment(row: SegmentRow): StoredSegment {
     condition: JSON.parse(row.condition) as StoredCondition,
     memberCount: row.member_count,
     nextWakeAt: row.next_wake_at,
+    hasOverrides: row.has_overrides === 1,
     conditionVersion: row.condition_seq,
     clockAt: row.clock_at,
     buildCursor: row.build_cursor ? String(row.build_cursor) : null,
@@ -43,6 +44,12 @@ interface ChangeRow {
   contact_id: number | null;
   segment_id: number | null;
   payload: string | null;
+}
+
+/** Every override in a segment, by contact. */
+export function overridesIn(q: StatementCache, segmentId: string): Map<string, MembershipOverride> {
+  const rows = q.get("SELECT contact_id, included FROM segment_overrides WHERE segment_id = ?").raw().all(Number(segmentId)) as [number, number][];
+  return new Map(rows.map(([contactId, included]) => [String(contactId), included ? "INCLUDED" : "EXCLUDED"]));
 }
 
 /** Blocks the engine keeps between steps, at most (512 bytes each). */
@@ -90,6 +97,13 @@ class SqliteStepTx implements StepTx {
       if (row.kind === "SEGMENT_CONDITION") {
         return { kind: "condition", segmentId: String(row.segment_id), condition: JSON.parse(row.payload!) as StoredCondition, version: row.seq };
       }
+      if (row.kind === "SEGMENT_FREEZE") {
+        return { kind: "freeze", segmentId: String(row.segment_id), at: (JSON.parse(row.payload!) as { at: number | null }).at };
+      }
+      if (row.kind === "SEGMENT_MEMBERS") {
+        const { edit, contactIds } = JSON.parse(row.payload!) as { edit: MemberEdit; contactIds: number[] };
+        return { kind: "members", segmentId: String(row.segment_id), edit, contactIds: contactIds.map(String) };
+      }
       const changed = row.kind === "CONTACT_UPDATED" && row.payload !== null ? ((JSON.parse(row.payload) as { changed?: string[] }).changed ?? null) : null;
       return { kind: "contact", contactId: String(row.contact_id), listId: String(row.list_id), added: row.kind === "CONTACT_ADDED", changed };
     });
@@ -106,21 +120,23 @@ class SqliteStepTx implements StepTx {
   readList(listId: string): StoredList | null {
     const list = this.q.get("SELECT custom_fields, time_zone FROM lists WHERE id = ?").get(Number(listId)) as { custom_fields: string; time_zone: string } | undefined;
     if (!list) return null;
-    const rows = this.q.get("SELECT * FROM segments WHERE list_id = ? ORDER BY id").all(Number(listId)) as SegmentRow[];
+    const rows = this.q.get(`SELECT ${SEGMENT_SELECT} FROM segments s WHERE s.list_id = ? ORDER BY s.id`).all(Number(listId)) as SegmentRow[];
     return { customFields: JSON.parse(list.custom_fields) as CustomFieldDef[], timeZone: list.time_zone, segments: rows.map(storedSegment) };
   }
 
   segment(segmentId: string): StoredSegment | null {
-    const row = this.q.get("SELECT * FROM segments WHERE id = ?").get(Number(segmentId)) as SegmentRow | undefined;
+    const row = this.q.get(`SELECT ${SEGMENT_SELECT} FROM segments s WHERE s.id = ?`).get(Number(segmentId)) as SegmentRow | undefined;
     return row ? storedSegment(row) : null;
   }
 
   dueSegments(clock: number): StoredSegment[] {
-    return (this.q.get("SELECT * FROM segments WHERE type = 'DYNAMIC' AND status = 'READY' AND next_wake_at <= ? ORDER BY id").all(clock) as SegmentRow[]).map(storedSegment);
+    return (this.q.get(`SELECT ${SEGMENT_SELECT} FROM segments s WHERE s.type = 'DYNAMIC' AND s.status = 'READY' AND s.next_wake_at <= ? ORDER BY s.id`).all(clock) as SegmentRow[]).map(
+      storedSegment,
+    );
   }
 
   oldestBuilding(): StoredSegment | null {
-    const row = this.q.get("SELECT * FROM segments WHERE status = 'BUILDING' ORDER BY id LIMIT 1").get() as SegmentRow | undefined;
+    const row = this.q.get(`SELECT ${SEGMENT_SELECT} FROM segments s WHERE s.status = 'BUILDING' ORDER BY s.id LIMIT 1`).get() as SegmentRow | undefined;
     return row ? storedSegment(row) : null;
   }
 
@@ -128,8 +144,26 @@ class SqliteStepTx implements StepTx {
     return this.q.get("SELECT 1 FROM segments WHERE status = 'BUILDING' LIMIT 1").get() !== undefined;
   }
 
+  dueFreezes(clock: number): StoredSegment[] {
+    return (this.q.get(`SELECT ${SEGMENT_SELECT} FROM segments s WHERE s.type = 'DYNAMIC' AND s.status = 'READY' AND s.freeze_at <= ? ORDER BY s.id`).all(clock) as SegmentRow[]).map(
+      storedSegment,
+    );
+  }
+
+  setFreezeAt(segmentId: string, at: number | null): void {
+    this.q.get("UPDATE segments SET freeze_at = ? WHERE id = ?").run(at, Number(segmentId));
+  }
+
+  freeze(segmentId: string, clock: number): void {
+    bumpCatalog(this.q);
+    this.q
+      .get("UPDATE segments SET type = 'STATIC', frozen_at = ?, freeze_at = NULL, next_wake_at = NULL, updated_at = ? WHERE id = ?")
+      .run(clock, clock, Number(segmentId));
+    this.q.get("DELETE FROM segment_overrides WHERE segment_id = ?").run(Number(segmentId));
+  }
+
   nextWakeAt(): number | null {
-    return this.q.pluck("SELECT min(next_wake_at) FROM segments WHERE type = 'DYNAMIC' AND status = 'READY'").get() as number | null;
+    return this.q.pluck("SELECT min(coalesce(min(next_wake_at, freeze_at), next_wake_at, freeze_at)) FROM segments WHERE type = 'DYNAMIC' AND status = 'READY'").get() as number | null;
   }
 
   private contactRows(ids: readonly (string | number)[]): ContactRow[] {
@@ -216,9 +250,11 @@ class SqliteStepTx implements StepTx {
     this.q.get("UPDATE segments SET build_cursor = ?, member_count = ? WHERE id = ?").run(Number(cursor), memberCount, Number(segmentId));
   }
 
-  finishBuild(segmentId: string, memberCount: number, nextWakeAt: number | null): void {
+  finishBuild(segmentId: string, memberCount: number, nextWakeAt: number | null, clock: number): void {
     bumpCatalog(this.q);
-    this.q.get("UPDATE segments SET status = 'READY', build_cursor = NULL, member_count = ?, next_wake_at = ? WHERE id = ?").run(memberCount, nextWakeAt, Number(segmentId));
+    this.q
+      .get("UPDATE segments SET status = 'READY', build_cursor = NULL, member_count = ?, next_wake_at = ?, built_at = ? WHERE id = ?")
+      .run(memberCount, nextWakeAt, clock, Number(segmentId));
   }
 
   restartBuild(segmentId: string, condition: StoredCondition, version: number, clock: number): void {
@@ -239,9 +275,56 @@ class SqliteStepTx implements StepTx {
     this.q.get("UPDATE segments SET clock_at = ? WHERE id = ?").run(clock, Number(segmentId));
   }
 
-  writeMemberships(writes: readonly MembershipWrite[]): void {
-    for (const write of writes) this.blocks.set(write.segmentId, Number(write.contactId), write.member);
+  overridesOf(contactIds: readonly string[]): Map<string, Map<string, MembershipOverride>> {
+    const byContact = new Map<string, Map<string, MembershipOverride>>();
+    const select = this.q.get("SELECT segment_id, contact_id, included FROM segment_overrides WHERE contact_id IN (SELECT value FROM json_each(?))").raw();
+    for (let i = 0; i < contactIds.length; i += 5_000) {
+      for (const [segmentId, contactId, included] of select.all(JSON.stringify(contactIds.slice(i, i + 5_000).map(Number))) as [number, number, number][]) {
+        const key = String(contactId);
+        let ofContact = byContact.get(key);
+        if (!ofContact) byContact.set(key, (ofContact = new Map()));
+        ofContact.set(String(segmentId), included ? "INCLUDED" : "EXCLUDED");
+      }
+    }
+    return byContact;
+  }
+
+  overridesIn(segmentId: string): Map<string, MembershipOverride> {
+    return overridesIn(this.q, segmentId);
+  }
+
+  setOverrides(segmentId: string, overrides: ReadonlyMap<string, MembershipOverride | null>): void {
+    const set = this.q.get("INSERT OR REPLACE INTO segment_overrides (segment_id, contact_id, included) VALUES (?, ?, ?)");
+    const drop = this.q.get("DELETE FROM segment_overrides WHERE segment_id = ? AND contact_id = ?");
+    for (const [contactId, override] of overrides) {
+      if (override === null) drop.run(Number(segmentId), Number(contactId));
+      else set.run(Number(segmentId), Number(contactId), override === "INCLUDED" ? 1 : 0);
+    }
+    // Whether a segment has overrides is part of what engines keep of it.
+    bumpCatalog(this.q);
+  }
+
+  dropOverridesOf(contactIds: readonly string[]): void {
+    this.q.get("DELETE FROM segment_overrides WHERE contact_id IN (SELECT value FROM json_each(?))").run(JSON.stringify(contactIds.map(Number)));
+  }
+
+  writeMemberships(writes: readonly MembershipWrite[], clock: number): void {
+    const joined = new Map<string, number[]>();
+    const left = new Map<string, number[]>();
+    for (const write of writes) {
+      const contactId = Number(write.contactId);
+      this.blocks.set(write.segmentId, contactId, write.member);
+      const into = write.member ? joined : left;
+      const ids = into.get(write.segmentId);
+      if (ids) ids.push(contactId);
+      else into.set(write.segmentId, [contactId]);
+    }
     this.blocks.flush();
+    // When each member joined is kept with the membership (members a build took in have no row).
+    const join = this.q.get("INSERT OR REPLACE INTO member_joins (segment_id, contact_id, joined_at) SELECT ?, value, ? FROM json_each(?)");
+    for (const [segmentId, contactIds] of joined) join.run(Number(segmentId), clock, JSON.stringify(contactIds));
+    const leave = this.q.get("DELETE FROM member_joins WHERE segment_id = ? AND contact_id IN (SELECT value FROM json_each(?))");
+    for (const [segmentId, contactIds] of left) leave.run(Number(segmentId), JSON.stringify(contactIds));
   }
 
   lastEventPosition(): number {

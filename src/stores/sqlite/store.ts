@@ -16,6 +16,11 @@ import type {
   MembershipEvent,
   NewContact,
   Mark,
+  HistoryFilter,
+  MemberEdit,
+  MemberRuns,
+  MembershipChange,
+  MembershipOverride,
   Page,
   PruneSlice,
   SegmentRecord,
@@ -25,7 +30,7 @@ import type {
   VerifyReport,
   Written,
 } from "../port";
-import { ROW_SPAN } from "../event-runs";
+import { memberCountAt, ROW_SPAN, takeNewestFirst } from "../event-runs";
 import { compileSql } from "./condition-sql";
 import { BackgroundCheckpointer } from "./checkpointer";
 import { bumpCatalog, idArray, insertMany, openDatabase, type OpenOptions, rowId, StatementCache } from "./database";
@@ -158,7 +163,7 @@ export class SqliteStore implements Store {
         const segments = this.q.pluck("SELECT id FROM segments WHERE list_id = ? ORDER BY id").all(listId) as number[];
         const tombstone = this.q.get("INSERT INTO events (kind, list_id, segment_id, occurred_at) VALUES (?, ?, ?, ?)");
         for (const segmentId of segments) {
-          this.memberBlocks.deleteSegment(segmentId);
+          this.dropSegmentRows(segmentId);
           tombstone.run("SEGMENT_DELETED", listId, segmentId, now);
           this.compiler.forget(String(segmentId));
         }
@@ -312,6 +317,18 @@ export class SqliteStore implements Store {
     return this.q.pluck(`SELECT count(*) FROM contacts c WHERE c.list_id = ? AND ${match.sql}`).get(rowId(listId), ...match.params) as number;
   }
 
+  async countEach(listId: string, conditions: readonly Condition[], at: EvalTime): Promise<number[]> {
+    if (conditions.length === 0) return [];
+    // Every compiled condition is 0 or 1 per contact: their sums are the counts.
+    const params: unknown[] = [];
+    const sums = conditions.map((condition) => {
+      const match = compileSql(condition, at);
+      params.push(...match.params);
+      return `coalesce(sum(${match.sql}), 0)`;
+    });
+    return this.q.get(`SELECT ${sums.join(", ")} FROM contacts c WHERE c.list_id = ?`).raw().get(...params, rowId(listId)) as number[];
+  }
+
   // Segments
 
   async createSegment(
@@ -337,14 +354,83 @@ export class SqliteStore implements Store {
     return row ? segmentFromRow(row) : null;
   }
 
+  async requestFreeze(id: string, at: number | null, now: number): Promise<Mark> {
+    return this.queueSegmentChange("SEGMENT_FREEZE", id, { at }, now);
+  }
+
+  async duplicateSegment(sourceId: string, name: string, type: SegmentType, now: number): Promise<SegmentRecord | null> {
+    return this.db
+      .transaction(() => {
+        const source = this.q.get("SELECT * FROM segments WHERE id = ?").get(rowId(sourceId)) as SegmentRow | undefined;
+        if (!source) return null;
+        bumpCatalog(this.q);
+        if (type === "STATIC") {
+          // A snapshot: the source's member blocks as they are, READY at once.
+          const row = this.q
+            .get(
+              `INSERT INTO segments (list_id, name, type, status, condition, member_count, build_cursor, clock_at, built_at, created_at, updated_at)
+               VALUES (?, ?, 'STATIC', 'READY', ?, ?, NULL, ?, ?, ?, ?) RETURNING *`,
+            )
+            .get(source.list_id, name, source.condition, source.member_count, now, now, now, now) as SegmentRow;
+          this.q.get("INSERT INTO member_blocks (segment_id, block, bits) SELECT ?, block, bits FROM member_blocks WHERE segment_id = ?").run(row.id, source.id);
+          return segmentFromRow(row);
+        }
+        const row = this.q
+          .get(
+            `INSERT INTO segments (list_id, name, type, status, condition, member_count, build_cursor, clock_at, created_at, updated_at)
+             VALUES (?, ?, 'DYNAMIC', 'BUILDING', ?, 0, 0, ?, ?, ?) RETURNING *`,
+          )
+          .get(source.list_id, name, source.condition, now, now, now) as SegmentRow;
+        // Its build takes the overrides in.
+        if (source.type === "DYNAMIC") {
+          this.q.get("INSERT INTO segment_overrides (segment_id, contact_id, included) SELECT ?, contact_id, included FROM segment_overrides WHERE segment_id = ?").run(row.id, source.id);
+        }
+        return segmentFromRow(row);
+      })
+      .immediate();
+  }
+
   async requestConditionChange(id: string, condition: StoredCondition, now: number): Promise<Mark> {
+    return this.queueSegmentChange("SEGMENT_CONDITION", id, condition, now);
+  }
+
+  async requestMemberEdit(segmentId: string, edit: MemberEdit, contactIds: readonly string[], now: number): Promise<Mark> {
+    return this.queueSegmentChange("SEGMENT_MEMBERS", segmentId, { edit, contactIds: contactIds.map(Number) }, now);
+  }
+
+  /** Writes a change to a segment into the feed, for the engine to apply in its place. */
+  private queueSegmentChange(kind: "SEGMENT_CONDITION" | "SEGMENT_MEMBERS" | "SEGMENT_FREEZE", id: string, payload: unknown, now: number): Mark {
     return this.db
       .transaction(() => {
         const listId = this.q.pluck("SELECT list_id FROM segments WHERE id = ?").get(rowId(id)) as number | undefined;
         if (listId === undefined) throw notFound("Segment", id);
-        return sqliteMark(Number(this.q.get(INSERT_CHANGE).run("SEGMENT_CONDITION", listId, null, rowId(id), JSON.stringify(condition), now).lastInsertRowid));
+        return sqliteMark(Number(this.q.get(INSERT_CHANGE).run(kind, listId, null, rowId(id), JSON.stringify(payload), now).lastInsertRowid));
       })
       .immediate();
+  }
+
+  async pageOverrides(segmentId: string, override: MembershipOverride, first: number, afterContactId?: string): Promise<Page<string>> {
+    const below = afterContactId === undefined ? Number.MAX_SAFE_INTEGER : (rowId(afterContactId) ?? 0);
+    const ids = this.q
+      .pluck("SELECT contact_id FROM segment_overrides WHERE segment_id = ? AND included = ? AND contact_id < ? ORDER BY contact_id DESC LIMIT ?")
+      .all(rowId(segmentId), override === "INCLUDED" ? 1 : 0, below, first + 1) as number[];
+    return { items: ids.slice(0, first).map(String), hasNextPage: ids.length > first };
+  }
+
+  async overrideOf(segmentId: string, contactId: string): Promise<MembershipOverride | null> {
+    const included = this.q.pluck("SELECT included FROM segment_overrides WHERE segment_id = ? AND contact_id = ?").get(rowId(segmentId), rowId(contactId)) as number | undefined;
+    return included === undefined ? null : included ? "INCLUDED" : "EXCLUDED";
+  }
+
+  async countOverrides(segmentId: string, override: MembershipOverride): Promise<number> {
+    return this.q.pluck("SELECT count(*) FROM segment_overrides WHERE segment_id = ? AND included = ?").get(rowId(segmentId), override === "INCLUDED" ? 1 : 0) as number;
+  }
+
+  /** Removes what a deleted segment kept: its members, overrides and join times. */
+  private dropSegmentRows(segmentId: number): void {
+    this.memberBlocks.deleteSegment(segmentId);
+    this.q.get("DELETE FROM segment_overrides WHERE segment_id = ?").run(segmentId);
+    this.q.get("DELETE FROM member_joins WHERE segment_id = ?").run(segmentId);
   }
 
   async deleteSegment(id: string, now: number): Promise<boolean> {
@@ -354,7 +440,7 @@ export class SqliteStore implements Store {
       .transaction(() => {
         const row = this.q.get("DELETE FROM segments WHERE id = ? RETURNING list_id").get(segmentId) as { list_id: number } | undefined;
         if (!row) return false;
-        this.memberBlocks.deleteSegment(segmentId);
+        this.dropSegmentRows(segmentId);
         this.q.get("INSERT INTO events (kind, list_id, segment_id, occurred_at) VALUES ('SEGMENT_DELETED', ?, ?, ?)").run(row.list_id, segmentId, now);
         bumpCatalog(this.q);
         this.compiler.forget(id);
@@ -393,6 +479,14 @@ export class SqliteStore implements Store {
     const below = afterContactId !== undefined ? (rowId(afterContactId) ?? 0) : undefined;
     const ids = below === 0 ? [] : this.memberBlocks.page(segment, first + 1, below);
     return { items: ids.slice(0, first).map(String), hasNextPage: ids.length > first };
+  }
+
+  async joinedAt(segmentId: string, contactIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = this.q
+      .get("SELECT contact_id, joined_at FROM member_joins WHERE segment_id = ? AND contact_id IN (SELECT value FROM json_each(?))")
+      .raw()
+      .all(rowId(segmentId), JSON.stringify(contactIds.map(Number))) as [number, number][];
+    return new Map(rows.map(([contactId, joinedAt]) => [String(contactId), joinedAt]));
   }
 
   // Engine
@@ -474,6 +568,43 @@ export class SqliteStore implements Store {
     }
   }
 
+  async eventsBefore(position: number | null, filter: HistoryFilter, limit: number): Promise<MembershipEvent[]> {
+    const [scope, param] = filter.segmentId !== undefined ? ["segment_id = ?", rowId(filter.segmentId)] : ["list_id = ?", rowId(filter.listId ?? "")];
+    // A contact's events are found in the runs' id lists without parsing every run.
+    const contact = filter.contactId === undefined ? null : rowId(filter.contactId);
+    if (param === null || (filter.contactId !== undefined && contact === null)) return [];
+    const select = this.q.get(
+      `SELECT * FROM events WHERE ${scope} AND seq <= ? AND kind IN ('ENTERED', 'LEFT')${contact === null ? "" : " AND instr(',' || contacts || ',', ?) > 0"} ORDER BY seq DESC LIMIT 50`,
+    );
+    const events: MembershipEvent[] = [];
+    let seq = position === null ? Number.MAX_SAFE_INTEGER : Math.floor(position / ROW_SPAN);
+    for (;;) {
+      const rows = (contact === null ? select.all(param, seq) : select.all(param, seq, `,${contact},`)) as EventRow[];
+      for (const row of rows) if (takeNewestFirst(eventsFromRow(row), position, contact === null ? null : String(contact), events, limit)) return events;
+      if (rows.length < 50) return events;
+      seq = rows[rows.length - 1]!.seq - 1;
+    }
+  }
+
+  async memberRuns(segmentId: string, since: number, until: number): Promise<MemberRuns> {
+    const segment = rowId(segmentId);
+    // The log is in time order: the window is a range of seq, read from the by-segment index.
+    const [from, to] = [this.lastEventBefore(since), this.lastEventBefore(until)];
+    const runs = (
+      this.q
+        .get("SELECT kind, count, member_count, occurred_at FROM events WHERE segment_id = ? AND seq > ? AND seq <= ? AND kind IN ('ENTERED', 'LEFT') ORDER BY seq")
+        .raw()
+        .all(segment, from, to) as [MembershipChange, number, number, number][]
+    ).map(([kind, count, memberCount, occurredAt]) => ({ kind, count, memberCountAfter: memberCountAt(kind, memberCount, count - 1), occurredAt }));
+    const before = this.q
+      .get("SELECT kind, count, member_count FROM events WHERE segment_id = ? AND seq <= ? AND kind IN ('ENTERED', 'LEFT') ORDER BY seq DESC LIMIT 1")
+      .raw()
+      .get(segment, from) as [MembershipChange, number, number] | undefined;
+    const pruned = await this.prunedThrough();
+    const oldest = pruned > 0 ? (this.q.pluck("SELECT occurred_at FROM events ORDER BY seq LIMIT 1").get() as number | undefined) : undefined;
+    return { runs, countBefore: before ? memberCountAt(before[0], before[2], before[1] - 1) : null, retainedSince: oldest ?? null };
+  }
+
   async prunedThrough(): Promise<number> {
     return Number(this.q.pluck("SELECT value FROM meta WHERE key = 'pruned_through'").get());
   }
@@ -498,7 +629,7 @@ export class SqliteStore implements Store {
           slice.changes += this.q.get("DELETE FROM changes WHERE seq <= ?").run(Math.min(checkpoint, oldest + PRUNE_ROWS - 1)).changes;
           if (spent()) return { ...slice, more: true };
         }
-        const cut = this.eventsBefore(before);
+        const cut = this.lastEventBefore(before);
         for (;;) {
           const oldest = this.q.pluck("SELECT min(seq) FROM events").get() as number | null;
           if (oldest === null || oldest > cut) break;
@@ -515,7 +646,7 @@ export class SqliteStore implements Store {
   }
 
   /** The newest event row that occurred before `before` (0: none). Events are appended in time order, so by binary search over seq. */
-  private eventsBefore(before: number): number {
+  private lastEventBefore(before: number): number {
     // Two statements: SQLite answers a lone min() or max() from the index, but both together by a scan.
     const first = this.q.pluck("SELECT min(seq) FROM events").get() as number | null;
     const last = this.q.pluck("SELECT max(seq) FROM events").get() as number | null;

@@ -8,11 +8,11 @@ import type { SegmentCompiler } from "../../engine/membership";
 import type { ContactState, StoredSegment } from "../../engine/step-tx";
 import { type VerifiedList, type VerifyTx, verifyStore } from "../../engine/verify";
 import { runSync } from "../../engine/work";
-import type { EventFilter, MembershipEvent, VerifyReport } from "../port";
+import type { EventFilter, MembershipEvent, MembershipOverride, VerifyReport } from "../port";
 import { StatementCache } from "./database";
 import { MemberBlocks } from "./member-blocks";
-import { type ContactRow, factsFromRow, type SegmentRow } from "./rows";
-import { storedSegment } from "./step-tx";
+import { type ContactRow, factsFromRow, SEGMENT_SELECT, type SegmentRow } from "./rows";
+import { overridesIn, storedSegment } from "./step-tx";
 
 /** The store's reader of the event log. */
 type EventReader = (position: number, filter: EventFilter, limit: number) => MembershipEvent[];
@@ -56,7 +56,11 @@ class SqliteVerifyTx implements VerifyTx {
   }
 
   segments(listId: string): StoredSegment[] {
-    return (this.q.get("SELECT * FROM segments WHERE list_id = ? ORDER BY id").all(Number(listId)) as SegmentRow[]).map(storedSegment);
+    return (this.q.get(`SELECT ${SEGMENT_SELECT} FROM segments s WHERE s.list_id = ? ORDER BY s.id`).all(Number(listId)) as SegmentRow[]).map(storedSegment);
+  }
+
+  overridesIn(segmentId: string): Map<string, MembershipOverride> {
+    return overridesIn(this.q, segmentId);
   }
 
   members(segmentId: string): Set<string> {

@@ -8,6 +8,8 @@ import { compilePredicate, type ContactFacts, evalTime, OPERATORS_BY_TYPE, parse
 import { cleanContact, factsOf } from "../../../src/domain/contacts";
 import { compileSql } from "../../../src/stores/sqlite/condition-sql";
 import { openDatabase } from "../../../src/stores/sqlite/database";
+import { blockOf, emptyBlock, setBit } from "../../../src/stores/sqlite/member-blocks";
+import { toGlobalId } from "../../../src/common/ids";
 import { CONTACT_WRITE_COLUMNS, contactWriteValues } from "../../../src/stores/sqlite/rows";
 
 import { catalog, conditionArb, contactArb, contactInput, FIELDS, type GeneratedContact, NOWS, inZone, zoneArb, zonedNows } from "../../support/condition-arbitraries";
@@ -80,6 +82,43 @@ test("the SQL pushdown ignores contacts of other lists", () => {
   insertContacts(theirs, [{ ...base, country: "Norway" }]);
   const { ast } = parseCondition({ field: "country", operator: "EQUALS", value: "NORWAY" }, catalog);
   expect(selectedIds(mine, ast, NOWS[0]!)).toEqual(ids);
+});
+
+test("inSegment in SQL (a contact's bit in the segment's member blocks) agrees with the predicate on the contact's memberships", () => {
+  const segmentIds = [nextListId + 1_000, nextListId + 1_001];
+  const refArb = fc.constantFrom(...segmentIds).map((id) => ({ inSegment: toGlobalId("Segment", String(id)) }));
+  // Trees mixing references with ordinary conditions, negated and grouped.
+  const treeArb = fc.tuple(refArb, conditionArb, refArb, fc.constantFrom("and", "or"), fc.boolean()).map(([a, leaf, b, group, negate]) => {
+    const tree = { [group]: [a, negate ? { not: b } : b, leaf] };
+    return negate ? { not: tree } : tree;
+  });
+  const insertBlock = db.prepare("INSERT OR REPLACE INTO member_blocks (segment_id, block, bits) VALUES (?, ?, ?)");
+  fc.assert(
+    fc.property(fc.array(contactArb, { minLength: 5, maxLength: 30 }), fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }), treeArb, (generated, bits, tree) => {
+      const listId = nextListId++;
+      const contacts = insertContacts(listId, generated);
+      db.prepare("DELETE FROM member_blocks").run();
+      // Each segment's members: a random subset of the contacts.
+      const members = new Map(segmentIds.map((segmentId, s) => [String(segmentId), new Set(contacts.filter((_, i) => bits[(i * 2 + s) % bits.length]).map((c) => c.id))]));
+      for (const [segmentId, ids] of members) {
+        const blocks = new Map<number, Buffer>();
+        for (const id of ids) {
+          const block = blocks.get(blockOf(id)) ?? emptyBlock();
+          setBit(block, id, true);
+          blocks.set(blockOf(id), block);
+        }
+        for (const [block, buffer] of blocks) insertBlock.run(Number(segmentId), block, buffer);
+      }
+      const { ast } = parseCondition(tree, catalog);
+      const predicate = compilePredicate(ast);
+      const at = evalTime(NOWS[0]!);
+      const expected = contacts
+        .filter((contact) => predicate({ ...contact.facts, segments: { has: (segmentId: string) => members.get(segmentId)?.has(contact.id) ?? false } }, at))
+        .map((contact) => contact.id);
+      expect({ tree, ids: selectedIds(listId, ast, NOWS[0]!) }).toEqual({ tree, ids: expected });
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test("every generated condition is valid and uses every operator on every field type it fits", () => {

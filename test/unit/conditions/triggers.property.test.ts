@@ -259,7 +259,7 @@ describe("nextFlip", () => {
 
 function liveSegment(stored: Record<string, unknown>): LiveSegment {
   return new SegmentCompiler().compile(
-    { id: "1", listId: "1", type: "DYNAMIC", status: "READY", condition: stored, memberCount: 0, nextWakeAt: null },
+    { id: "1", listId: "1", type: "DYNAMIC", status: "READY", condition: stored, memberCount: 0, nextWakeAt: null, hasOverrides: false },
     CUSTOM_FIELDS,
   );
 }

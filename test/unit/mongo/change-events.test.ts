@@ -45,10 +45,26 @@ describe("translateChange", () => {
     expect(translateChange(event)).toEqual({ kind: "contact", contactId: id, added: operationType === "insert", token: event._id });
   });
 
-  test("an inserted command is a condition change carrying the command", () => {
+  test("an inserted command (a condition change) is a segment command carrying it", () => {
     const command = aCommand();
     const event = events.command(command);
-    expect(translateChange(event)).toEqual({ kind: "condition", command, token: event._id });
+    expect(translateChange(event)).toEqual({ kind: "command", command, token: event._id });
+  });
+
+  test("hand edits and freezes are segment commands too; malformed ones are ignored", () => {
+    const { _id, segmentId, createdAt } = aCommand();
+    const base = { _id, segmentId, createdAt };
+    const edit = { ...base, kind: "members", edit: "add", contactIds: [new ObjectId()] };
+    const freeze = { ...base, kind: "freeze", at: new Date(0) };
+    const cancel = { ...base, kind: "freeze", at: null };
+    for (const command of [edit, freeze, cancel]) {
+      const event = events.command(command as never);
+      expect(translateChange(event)).toEqual({ kind: "command", command, token: event._id });
+    }
+    for (const broken of [{ ...edit, edit: "merge" }, { ...edit, contactIds: ["x"] }, { ...freeze, at: "tomorrow" }, { ...base, kind: "other" }]) {
+      const event = events.command(broken as never);
+      expect(translateChange(event)).toEqual({ kind: "ignored", token: event._id });
+    }
   });
 
   test("an insert into segment_commands without a command's shape is ignored", () => {
@@ -93,7 +109,7 @@ describe("FEED_PIPELINE", () => {
     ];
     const passed = throughPipeline(stream);
     expect(passed.map((event) => event._id)).toEqual([0, 2, 3, 6, 7, 10, 11, 12, 13].map((i) => stream[i]!._id));
-    expect(passed.map((event) => translateChange(event).kind)).toEqual(["contact", "contact", "condition", "contact", "contact", "invalidated", "invalidated", "invalidated", "invalidated"]);
+    expect(passed.map((event) => translateChange(event).kind)).toEqual(["contact", "contact", "command", "contact", "contact", "invalidated", "invalidated", "invalidated", "invalidated"]);
   });
 
   test("keeps the resume token, drops contact documents and keeps command documents", () => {
@@ -103,7 +119,7 @@ describe("FEED_PIPELINE", () => {
     expect(insert).not.toHaveProperty("wallTime");
     expect(insert!._id).toEqual(expect.objectContaining({ _data: expect.any(String) }));
     expect(inserted!.fullDocument).toEqual(command);
-    expect(translateChange(inserted!)).toMatchObject({ kind: "condition", command });
+    expect(translateChange(inserted!)).toMatchObject({ kind: "command", command });
   });
 });
 

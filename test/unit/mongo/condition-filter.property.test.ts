@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { Query } from "mingo";
 import { ObjectId } from "mongodb";
+import { toGlobalId } from "../../../src/common/ids";
 import { compilePredicate, evalTime, parseCondition } from "../../../src/conditions";
 import { cleanContact, factsOf } from "../../../src/domain/contacts";
 import { compileMongoFilter, escapeRegex } from "../../../src/stores/mongo/condition-filter";
@@ -61,6 +62,30 @@ test("the MongoDB filter selects exactly the contacts the reference predicate ac
     { numRuns: 400 },
   );
   expect(matchedSome).toBeGreaterThan(total / 4);
+});
+
+test("inSegment matches the referenced segment's members, read ahead of the query (mingo as the matcher)", () => {
+  const segmentIds = [new ObjectId().toHexString(), new ObjectId().toHexString()];
+  const refArb = fc.constantFrom(...segmentIds).map((id) => ({ inSegment: toGlobalId("Segment", id) }));
+  const treeArb = fc.tuple(refArb, conditionArb, refArb, fc.constantFrom("and", "or"), fc.boolean()).map(([a, leaf, b, group, negate]) => {
+    const tree = { [group]: [a, negate ? { not: b } : b, leaf] };
+    return negate ? { not: tree } : tree;
+  });
+  fc.assert(
+    fc.property(fc.array(contactArb, { minLength: 5, maxLength: 30 }), fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }), treeArb, (generated, bits, tree) => {
+      const contacts = documents(generated);
+      const ids = contacts.map(({ doc }) => (doc as unknown as { _id: ObjectId })._id);
+      const members = new Map(segmentIds.map((segmentId, s) => [segmentId, ids.filter((_, i) => bits[(i * 2 + s) % bits.length])]));
+      const { ast } = parseCondition(tree, catalog);
+      const at = evalTime(Date.parse("2026-01-01T00:00:00Z"));
+      const query = new Query(compileMongoFilter(ast, at, members));
+      const predicate = compilePredicate(ast);
+      const expected = contacts.map(({ facts }, i) => predicate({ ...facts, segments: { has: (id: string) => members.get(id)?.includes(ids[i]!) ?? false } }, at));
+      const actual = contacts.map(({ doc }) => query.test(doc as unknown as Record<string, unknown>));
+      expect({ tree, matches: actual }).toEqual({ tree, matches: expected });
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test("text operators are literal: every regex metacharacter is escaped", () => {

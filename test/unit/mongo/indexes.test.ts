@@ -22,6 +22,7 @@ test("indexDefinitions(604800): every collection and index with options", () => 
       [{ listId: 1 }, {}],
       [{ status: 1 }, {}],
       [{ type: 1, status: 1, nextWakeAt: 1 }, {}],
+      [{ type: 1, status: 1, freezeAt: 1 }, {}],
     ],
     memberships: [
       [{ segmentId: 1, contactId: 1 }, { unique: true }],
@@ -32,6 +33,11 @@ test("indexDefinitions(604800): every collection and index with options", () => 
       [{ contactIds: 1 }, {}],
     ],
     segment_commands: [],
+    segment_overrides: [
+      [{ segmentId: 1, contactId: 1 }, { unique: true }],
+      [{ contactId: 1 }, {}],
+    ],
+    member_joins: [[{ segmentId: 1, contactId: 1 }, { unique: true }]],
     events: [
       [{ segmentId: 1, _id: 1 }, {}],
       [{ listId: 1, _id: 1 }, {}],
@@ -64,6 +70,8 @@ test("the unique indexes", () => {
     ["contacts", { listId: 1, "n.email": 1 }],
     ["memberships", { segmentId: 1, contactId: 1 }],
     ["segment_members", { segmentId: 1, bucket: 1 }],
+    ["segment_overrides", { segmentId: 1, contactId: 1 }],
+    ["member_joins", { segmentId: 1, contactId: 1 }],
     ["api_keys", { hash: 1 }],
   ]);
 });

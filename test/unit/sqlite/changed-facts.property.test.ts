@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { cleanContact, cleanContactPatch, type ContactInputShape } from "../../../src/domain/contacts";
-import { parseListCondition } from "../../../src/modules/lists/list.service";
+import { catalogOf, parseCondition } from "../../../src/conditions";
 import { ENGINE_LEASE } from "../../../src/stores/port";
 import { SqliteStore } from "../../../src/stores/sqlite/store";
 import { catalog, conditionArb, contactArb, contactInput, CUSTOM_FIELDS } from "../../support/condition-arbitraries";
@@ -47,7 +47,7 @@ test("segments skipped after an update never needed evaluating", async () => {
           const { ids } = await store.insertContacts(list, rows, false, NOW);
           const segments = [];
           for (const [index, condition] of conditions.entries()) {
-            const { stored } = parseListCondition(list, condition);
+            const { stored } = parseCondition(condition, catalogOf(list.customFields), { timeZone: list.timeZone });
             segments.push(await store.createSegment({ listId: list.id, name: `S${index}`, type: "DYNAMIC", condition: stored }, NOW));
           }
           await settle(store);

@@ -4,9 +4,8 @@
  * steps (two connections, as two processes would have).
  */
 import { join } from "node:path";
-import { catalogOf } from "../../../src/conditions";
+import { catalogOf, parseCondition } from "../../../src/conditions";
 import { cleanContact, cleanContactPatch } from "../../../src/domain/contacts";
-import { parseListCondition } from "../../../src/modules/lists/list.service";
 import { ENGINE_LEASE, type ListRecord } from "../../../src/stores/port";
 import { SqliteStore } from "../../../src/stores/sqlite/store";
 import { stopAll, tempDir } from "../../support/harness";
@@ -35,7 +34,7 @@ async function openList(store: SqliteStore, now: number) {
   );
   const createNorway = () =>
     store.createSegment(
-      { listId: list.id, name: "Norway", type: "DYNAMIC", condition: parseListCondition(list, { field: "country", operator: "EQUALS", value: "Norway" }).stored },
+      { listId: list.id, name: "Norway", type: "DYNAMIC", condition: parseCondition({ field: "country", operator: "EQUALS", value: "Norway" }, catalogOf(list.customFields)).stored },
       now,
     );
   return { list, catalog, ids: ids.map((id) => id!), createNorway };
