@@ -301,11 +301,12 @@ export function reconcileContact(
   }
   // Memberships as decided so far: a segment referencing another sees its new membership.
   let decided: Map<string, boolean> | undefined;
-  const memberOf = { has: (segmentId: string) => decided?.get(segmentId) ?? before.has(segmentId) };
+  let seen: ContactFacts | undefined;
   for (const segment of segments) {
     if (segment.type !== "DYNAMIC") continue;
     const member = before.has(segment.id);
-    const matches = belongs(segment, factsFor(segment, facts, memberOf), at, overrides?.get(segment.id));
+    const evaluated = segment.refs.length === 0 ? facts : (seen ??= { ...facts, segments: { has: (segmentId: string) => decided?.get(segmentId) ?? before.has(segmentId) } });
+    const matches = belongs(segment, evaluated, at, overrides?.get(segment.id));
     if (matches !== member) (decided ??= new Map()).set(segment.id, matches);
     if (matches && !member) log.enter(segment, contactId, reason);
     else if (!matches && member) log.leave(segment, contactId, reason);

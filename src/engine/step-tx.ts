@@ -127,7 +127,7 @@ export interface StepTx {
   /** Makes a segment's members within the range exactly `ids` (ascending); counts who entered and left. */
   replaceMembers(segment: { id: string; type: SegmentType }, range: IdRange, ids: readonly string[]): Answer<{ inserted: number; removed: number }>;
   saveBuild(segmentId: string, cursor: string, memberCount: number): Answer<void>;
-  /** Makes a built segment READY; its build took its members in at `clock`. */
+  /** Makes a built segment READY; its build took its members in at `clock` (so it has no other join times). */
   finishBuild(segmentId: string, memberCount: number, nextWakeAt: number | null, clock: number): Answer<void>;
   /** A condition change to a segment still BUILDING: the build starts over with it. */
   restartBuild(segmentId: string, condition: StoredCondition, version: number, clock: number): Answer<void>;
@@ -140,10 +140,14 @@ export interface StepTx {
   overridesIn(segmentId: string): Answer<Map<string, MembershipOverride>>;
   /** Sets (or with null drops) overrides in a segment. */
   setOverrides(segmentId: string, overrides: ReadonlyMap<string, MembershipOverride | null>): Answer<void>;
-  /** Drops every override of contacts that no longer exist. */
-  dropOverridesOf(contactIds: readonly string[]): Answer<void>;
+  /** Drops what deleted contacts left in these segments (of their list): overrides and join times. */
+  forgetContacts(contactIds: readonly string[], segmentIds: readonly string[]): Answer<void>;
 
-  /** Stores entries and exits, and when each entering contact joined (`clock`). */
+  /**
+   * Stores entries and exits, and when each entering contact joined (`clock`). A contact's join
+   * time is only read while it is a member, and it can only become one again by an entry (which
+   * writes it) or in a build (which drops the segment's join times): exits leave theirs.
+   */
   writeMemberships(writes: readonly MembershipWrite[], clock: number): Answer<void>;
   /** The position of the newest event, before the step appends any (-1: unknown). */
   lastEventPosition(): Answer<number>;

@@ -164,8 +164,11 @@ function* contactStep(ctx: StepContext, entries: readonly FeedEntry[]): Work<voi
     const segments = contact && changed ? segmentsReading(list, changed) : list.segments;
     reconcileContact(id, contact ? contact.facts : null, memberships.of(id), segments, ctx.at(list), reason, ctx.log, overrides?.get(id));
   }
-  // A deleted contact's overrides go with it.
-  if (gone.length > 0 && overrides && gone.some((id) => overrides.has(id))) yield* ask(ctx.tx.dropOverridesOf(gone));
+  // A deleted contact's overrides and join times go with it.
+  if (gone.length > 0) {
+    const segmentIds = new Set(gone.flatMap((id) => lists.get(id)!.segments.map((segment) => segment.id)));
+    if (segmentIds.size > 0) yield* ask(ctx.tx.forgetContacts(gone, [...segmentIds]));
+  }
 }
 
 /** The next instant the segment's contacts can flip, after `at`. */

@@ -6,6 +6,7 @@
 import { ManualClock } from "../../src/common/clock";
 import {
   AddContactsDocument,
+  AddSegmentMembersDocument,
   ContactSegmentHistoryDocument,
   CreateListDocument,
   CreateSegmentDocument,
@@ -106,12 +107,15 @@ describe("Segment.history and Contact.segmentHistory", () => {
 
 describe("joinedAt", () => {
   it("is when the build took a member in, or when the member last entered, and outlives the retained log", async () => {
-    const { server, client, norway, joinsAtStart } = await story();
+    const { server, client, norway, id, joinsAtStart } = await story();
     expect(joinsAtStart).toEqual({ "ola@example.no": iso(T0), "kari@example.no": iso(T0) });
     expect(await joins(client, norway.id)).toEqual({ "sven@example.se": iso(T0 + 90 * MINUTE) });
-    await expireEvents(server, T0 + 170 * MINUTE);
+    // Kari, who left by hand at 10:40, is added back at 11:00: she joined then.
+    await client.data(AddSegmentMembersDocument, { segmentId: norway.id, contactIds: [id("kari@example.no")] });
+    expect(await joins(client, norway.id)).toEqual({ "sven@example.se": iso(T0 + 90 * MINUTE), "kari@example.no": iso(T0 + 180 * MINUTE) });
+    await expireEvents(server, T0 + 190 * MINUTE);
     expect((await client.data(SegmentHistoryDocument, { id: norway.id })).segment!.history.nodes).toEqual([]);
-    expect(await joins(client, norway.id)).toEqual({ "sven@example.se": iso(T0 + 90 * MINUTE) });
+    expect(await joins(client, norway.id)).toEqual({ "sven@example.se": iso(T0 + 90 * MINUTE), "kari@example.no": iso(T0 + 180 * MINUTE) });
   });
 });
 

@@ -410,6 +410,7 @@ export class MongoStepTx implements StepTx {
       { $set: { status: "READY", buildCursor: null, memberCount, nextWakeAt: nextWakeAt === null ? null : new Date(nextWakeAt), builtAt: new Date(clock) } },
       this.s,
     );
+    await this.c.joins.deleteMany({ segmentId: id(segmentId) }, this.s);
   }
 
   async restartBuild(segmentId: string, condition: StoredCondition, version: number, clock: number): Promise<void> {
@@ -453,8 +454,10 @@ export class MongoStepTx implements StepTx {
     if (writes.length > 0) await this.c.overrides.bulkWrite(writes, { ...this.s, ordered: false });
   }
 
-  async dropOverridesOf(contactIds: readonly string[]): Promise<void> {
-    await this.c.overrides.deleteMany({ contactId: { $in: ids(contactIds) } }, this.s);
+  async forgetContacts(contactIds: readonly string[], segmentIds: readonly string[]): Promise<void> {
+    const filter = { segmentId: { $in: ids(segmentIds) }, contactId: { $in: ids(contactIds) } };
+    await this.c.overrides.deleteMany(filter, this.s);
+    await this.c.joins.deleteMany(filter, this.s);
   }
 
   async writeMemberships(writes: readonly MembershipWrite[], clock: number): Promise<void> {
@@ -476,10 +479,9 @@ export class MongoStepTx implements StepTx {
     for (const [segmentId, contactIds] of joining) await this.joinBuckets(id(segmentId), contactIds);
     // When each member joined is kept with the membership (members a build took in have none).
     const joinedAt = new Date(clock);
-    const joins: AnyBulkWriteOperation<JoinDoc>[] = writes.map((write) => {
-      const key = { segmentId: id(write.segmentId), contactId: id(write.contactId) };
-      return write.member ? { updateOne: { filter: key, update: { $set: { joinedAt } }, upsert: true } } : { deleteOne: { filter: key } };
-    });
+    const joins: AnyBulkWriteOperation<JoinDoc>[] = writes.flatMap((write) =>
+      write.member ? [{ updateOne: { filter: { segmentId: id(write.segmentId), contactId: id(write.contactId) }, update: { $set: { joinedAt } }, upsert: true } }] : [],
+    );
     if (joins.length > 0) await this.c.joins.bulkWrite(joins, { ...this.s, ordered: false });
   }
 

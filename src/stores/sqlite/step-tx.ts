@@ -255,6 +255,7 @@ class SqliteStepTx implements StepTx {
     this.q
       .get("UPDATE segments SET status = 'READY', build_cursor = NULL, member_count = ?, next_wake_at = ?, built_at = ? WHERE id = ?")
       .run(memberCount, nextWakeAt, clock, Number(segmentId));
+    this.q.get("DELETE FROM member_joins WHERE segment_id = ?").run(Number(segmentId));
   }
 
   restartBuild(segmentId: string, condition: StoredCondition, version: number, clock: number): void {
@@ -304,27 +305,26 @@ class SqliteStepTx implements StepTx {
     bumpCatalog(this.q);
   }
 
-  dropOverridesOf(contactIds: readonly string[]): void {
-    this.q.get("DELETE FROM segment_overrides WHERE contact_id IN (SELECT value FROM json_each(?))").run(JSON.stringify(contactIds.map(Number)));
+  forgetContacts(contactIds: readonly string[], segmentIds: readonly string[]): void {
+    const contacts = JSON.stringify(contactIds.map(Number));
+    const segments = JSON.stringify(segmentIds.map(Number));
+    for (const table of ["segment_overrides", "member_joins"]) {
+      this.q
+        .get(`DELETE FROM ${table} WHERE segment_id IN (SELECT value FROM json_each(?)) AND contact_id IN (SELECT value FROM json_each(?))`)
+        .run(segments, contacts);
+    }
   }
 
   writeMemberships(writes: readonly MembershipWrite[], clock: number): void {
-    const joined = new Map<string, number[]>();
-    const left = new Map<string, number[]>();
-    for (const write of writes) {
-      const contactId = Number(write.contactId);
-      this.blocks.set(write.segmentId, contactId, write.member);
-      const into = write.member ? joined : left;
-      const ids = into.get(write.segmentId);
-      if (ids) ids.push(contactId);
-      else into.set(write.segmentId, [contactId]);
-    }
+    for (const write of writes) this.blocks.set(write.segmentId, Number(write.contactId), write.member);
     this.blocks.flush();
     // When each member joined is kept with the membership (members a build took in have no row).
-    const join = this.q.get("INSERT OR REPLACE INTO member_joins (segment_id, contact_id, joined_at) SELECT ?, value, ? FROM json_each(?)");
-    for (const [segmentId, contactIds] of joined) join.run(Number(segmentId), clock, JSON.stringify(contactIds));
-    const leave = this.q.get("DELETE FROM member_joins WHERE segment_id = ? AND contact_id IN (SELECT value FROM json_each(?))");
-    for (const [segmentId, contactIds] of left) leave.run(Number(segmentId), JSON.stringify(contactIds));
+    const entries = writes.filter((write) => write.member);
+    insertMany(this.q, "INSERT OR REPLACE INTO member_joins (segment_id, contact_id, joined_at)", 3, entries, (write, into, at) => {
+      into[at] = Number(write.segmentId);
+      into[at + 1] = Number(write.contactId);
+      into[at + 2] = clock;
+    });
   }
 
   lastEventPosition(): number {
