@@ -37,16 +37,19 @@ interface ParseState {
 const NODE_KEYS = new Set(["and", "or", "not", "field", "operator", "value", "inSegment"]);
 
 /** The segments a stored condition references with inSegment (store ids; ids that are not segment ids are left out). */
-export function storedSegmentRefs(stored: unknown, into = new Set<string>()): Set<string> {
-  if (Array.isArray(stored)) {
-    for (const item of stored) storedSegmentRefs(item, into);
-  } else if (stored !== null && typeof stored === "object") {
-    const node = stored as Record<string, unknown>;
-    if (typeof node.inSegment === "string") {
-      const id = fromGlobalId(node.inSegment, "Segment");
-      if (id !== null) into.add(id);
-    }
-    for (const key of ["and", "or", "not"]) if (node[key] !== undefined) storedSegmentRefs(node[key], into);
+export function storedSegmentRefs(stored: unknown): Set<string> {
+  const ids = segmentRefValues(stored).map((value) => (typeof value === "string" ? fromGlobalId(value, "Segment") : null));
+  return new Set(ids.filter((id): id is string => id !== null));
+}
+
+/** The values of every inSegment key in a condition as given, valid or not (the parser judges them). */
+export function segmentRefValues(input: unknown, into: unknown[] = []): unknown[] {
+  if (Array.isArray(input)) {
+    for (const item of input) segmentRefValues(item, into);
+  } else if (input !== null && typeof input === "object") {
+    const node = input as Record<string, unknown>;
+    if (node.inSegment != null) into.push(node.inSegment);
+    for (const key of ["and", "or", "not"]) if (node[key] != null) segmentRefValues(node[key], into);
   }
   return into;
 }

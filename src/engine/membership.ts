@@ -305,7 +305,7 @@ export function reconcileContact(
   for (const segment of segments) {
     if (segment.type !== "DYNAMIC") continue;
     const member = before.has(segment.id);
-    const evaluated = segment.refs.length === 0 ? facts : (seen ??= { ...facts, segments: { has: (segmentId: string) => decided?.get(segmentId) ?? before.has(segmentId) } });
+    const evaluated = segment.refs.length === 0 ? facts : (seen ??= factsFor(segment, facts, { has: (segmentId) => decided?.get(segmentId) ?? before.has(segmentId) }));
     const matches = belongs(segment, evaluated, at, overrides?.get(segment.id));
     if (matches !== member) (decided ??= new Map()).set(segment.id, matches);
     if (matches && !member) log.enter(segment, contactId, reason);

@@ -106,6 +106,13 @@ function* listState(ctx: StepContext, listId: string): Work<ListState | null> {
   return state;
 }
 
+/** A segment as its list evaluates it, with the list. */
+function* liveSegment(ctx: StepContext, listId: string, segmentId: string): Work<{ list: ListState; segment: LiveSegment } | null> {
+  const list = yield* listState(ctx, listId);
+  const segment = list?.segments.find((s) => s.id === segmentId);
+  return list && segment ? { list, segment } : null;
+}
+
 /** Persists what the log holds (memberships, event runs, segment counts and wake-ups), so later reads see it. */
 function* flush(ctx: StepContext): Work<void> {
   const { log, tx } = ctx;
@@ -153,7 +160,7 @@ function* contactStep(ctx: StepContext, entries: readonly FeedEntry[]): Work<voi
     if (list) lists.set(id, list);
   }
   // Overrides are asked for only where a segment of the contacts' lists has any.
-  const overrides = [...lists.values()].some((list) => list.segments.some((s) => s.hasOverrides)) ? yield* ask(ctx.tx.overridesOf(ids)) : null;
+  const overrides = [...new Set(lists.values())].some((list) => list.segments.some((s) => s.hasOverrides)) ? yield* ask(ctx.tx.overridesOf(ids)) : null;
   const gone: string[] = [];
   for (const [id, { added, changed }] of touched) {
     const list = lists.get(id);
@@ -180,9 +187,9 @@ function* nextWakeOf(ctx: StepContext, segment: LiveSegment, at: EvalTime): Work
 
 /** Applies the flips of one clock-dependent segment from its last instant to now. */
 function* clockStep(ctx: StepContext, row: StoredSegment): Work<void> {
-  const list = yield* listState(ctx, row.listId);
-  const segment = list?.segments.find((s) => s.id === row.id);
-  if (!list || !segment) return;
+  const found = yield* liveSegment(ctx, row.listId, row.id);
+  if (!found) return;
+  const { list, segment } = found;
   const at = ctx.at(list);
   const candidates = new Map<string, ContactState>();
   for (const range of flipRanges(segment, evalTime(row.clockAt, list.timeZone), at)) {
@@ -232,11 +239,23 @@ function* refreshUsers(ctx: StepContext, list: ListState, segment: LiveSegment, 
   const at = ctx.at(list);
   for (const user of usersOf(list, new Set([segment.id]))) {
     if (user.status !== "READY") continue;
-    const { unmatched, entered } = yield* overriddenDifference(ctx.tx, user, user.ast, at);
-    for (const id of unmatched) ctx.log.leave(user, id, reason);
-    for (const id of entered) ctx.log.enter(user, id, reason);
+    yield* applyDifference(ctx, user, at, reason);
     yield* flush(ctx);
   }
+}
+
+/**
+ * Logs the difference between a DYNAMIC segment's stored members and its condition (its
+ * overrides honoured) with a reason; a member whose contact is gone is left to its own
+ * CONTACT_DELETED change. Returns the contacts that moved.
+ */
+function* applyDifference(ctx: StepContext, segment: LiveSegment, at: EvalTime, reason: ChangeReason): Work<string[]> {
+  const { unmatched, entered } = yield* overriddenDifference(ctx.tx, segment, segment.ast, at);
+  const existing = unmatched.length > 0 ? yield* ask(ctx.tx.existing(unmatched)) : new Set<string>();
+  const leaving = unmatched.filter((id) => existing.has(id));
+  for (const id of leaving) ctx.log.leave(segment, id, reason);
+  for (const id of entered) ctx.log.enter(segment, id, reason);
+  return [...leaving, ...entered];
 }
 
 /**
@@ -309,16 +328,16 @@ function* membersStep(ctx: StepContext, entry: Extract<FeedEntry, { kind: "membe
   const { tx } = ctx;
   yield* flush(ctx);
   const row = yield* ask(tx.segment(entry.segmentId));
-  const list = row ? yield* listState(ctx, row.listId) : null;
-  const segment = list?.segments.find((s) => s.id === entry.segmentId);
-  if (!row || !list || !segment) return;
+  const found = row ? yield* liveSegment(ctx, row.listId, row.id) : null;
+  if (!row || !found) return;
+  const { list, segment } = found;
   const ids = [...new Set(entry.contactIds)];
   const contacts = yield* ask(tx.contacts(ids));
   const ofList = ids.filter((id) => contacts.get(id)?.listId === row.listId);
   const memberships = yield* ask(tx.memberships(ofList));
+  const override = entry.edit === "add" ? "INCLUDED" : entry.edit === "remove" ? "EXCLUDED" : undefined;
   if (row.type === "DYNAMIC") {
-    const override = entry.edit === "add" ? "INCLUDED" : entry.edit === "remove" ? "EXCLUDED" : null;
-    yield* ask(tx.setOverrides(row.id, new Map(ofList.map((id) => [id, override]))));
+    yield* ask(tx.setOverrides(row.id, new Map(ofList.map((id) => [id, override ?? null]))));
     tx.lists.delete(row.listId);
     segment.hasOverrides = true;
   }
@@ -333,7 +352,7 @@ function* membersStep(ctx: StepContext, entry: Extract<FeedEntry, { kind: "membe
         ? entry.edit === "clear"
           ? member
           : entry.edit === "add"
-        : belongs(segment, factsFor(segment, contacts.get(id)!.facts, memberships.of(id)), at, entry.edit === "add" ? "INCLUDED" : entry.edit === "remove" ? "EXCLUDED" : undefined);
+        : belongs(segment, factsFor(segment, contacts.get(id)!.facts, memberships.of(id)), at, override);
     if (wanted !== member) moved.push(id);
     if (wanted && !member) ctx.log.enter(segment, id, "MANUAL");
     else if (!wanted && member) ctx.log.leave(segment, id, "MANUAL");
@@ -374,20 +393,14 @@ function* conditionStep(ctx: StepContext, entry: Extract<FeedEntry, { kind: "con
   }
   const at = ctx.at(list);
   const segment = tx.compiler.compile({ ...row, condition: entry.condition }, list.customFields, list.timeZone);
-  const { unmatched, entered } = yield* overriddenDifference(tx, segment, segment.ast, at);
-  // A member whose contact is gone leaves with its own CONTACT_DELETED change.
-  const existing = unmatched.length > 0 ? yield* ask(tx.existing(unmatched)) : new Set<string>();
-  for (const id of unmatched) if (existing.has(id)) ctx.log.leave(segment, id, "SEGMENT_UPDATED");
-  for (const id of entered) ctx.log.enter(segment, id, "SEGMENT_UPDATED");
+  const moved = yield* applyDifference(ctx, segment, at, "SEGMENT_UPDATED");
   segment.nextWakeAt = segment.triggers.length > 0 ? yield* nextWakeOf(ctx, segment, at) : null;
   ctx.log.touched.add(segment);
   yield* ask(tx.setCondition(row.id, entry.condition, entry.version, ctx.clock));
   yield* flush(ctx);
-  // The list is read again with the new condition (its dependency order may have changed).
-  tx.lists.delete(row.listId);
-  const updated = yield* listState(ctx, row.listId);
-  const live = updated?.segments.find((s) => s.id === row.id);
-  if (updated && live) yield* propagate(ctx, updated, live, [...unmatched.filter((id) => existing.has(id)), ...entered], "SEGMENT_UPDATED");
+  // The list is read again, with the new condition (its dependency order may have changed).
+  const updated = yield* liveSegment(ctx, row.listId, row.id);
+  if (updated) yield* propagate(ctx, updated.list, updated.segment, moved, "SEGMENT_UPDATED");
 }
 
 /** The members a DYNAMIC segment's build takes in within a range: the matches, its overrides honoured (ascending). */
@@ -432,11 +445,10 @@ function* buildStep(ctx: StepContext, chunk: number): Work<boolean> {
     yield* clockStep(ctx, { ...row, status: "READY", memberCount, nextWakeAt: wake, buildCursor: null });
     yield* flush(ctx);
   }
-  // Segments that reference it were evaluated against its members so far.
-  tx.lists.delete(row.listId);
-  const ready = yield* listState(ctx, row.listId);
-  const built = ready?.segments.find((s) => s.id === row.id);
-  if (ready && built) yield* refreshUsers(ctx, ready, built, "SEGMENT_UPDATED");
+  // Segments that reference it were evaluated against its members so far (the list is read
+  // again: its cached state was dropped above, before the segment was READY).
+  const built = yield* liveSegment(ctx, row.listId, row.id);
+  if (built) yield* refreshUsers(ctx, built.list, built.segment, "SEGMENT_UPDATED");
   return yield* ask(tx.hasBuilding());
 }
 

@@ -3,7 +3,7 @@ import { badInput, conflict, notFound } from "../../common/errors";
 import { fromGlobalId } from "../../common/ids";
 import { Limits } from "../../common/limits";
 import { cleanName } from "../../common/text";
-import { catalogOf, CUSTOM_FIELD_KEY, type CustomFieldDef, type CustomFieldType, dates, type ParsedCondition, parseCondition, storedSegmentRefs } from "../../conditions";
+import { catalogOf, CUSTOM_FIELD_KEY, type CustomFieldDef, type CustomFieldType, dates, type ParsedCondition, parseCondition, segmentRefValues, storedSegmentRefs } from "../../conditions";
 import type { Caller } from "../../caller";
 import type { ServiceDeps } from "../../services";
 import type { ListRecord, SegmentRecord, TimeKey } from "../../stores/port";
@@ -46,7 +46,7 @@ function cleanTimeZone(input: string | null | undefined): string {
  */
 export async function parseListCondition(ctx: Caller, list: ListRecord, input: unknown, owner?: SegmentRecord): Promise<ParsedCondition> {
   const options = { timeZone: list.timeZone };
-  if (!hasSegmentRef(input)) return parseCondition(input, catalogOf(list.customFields), options);
+  if (segmentRefValues(input).length === 0) return parseCondition(input, catalogOf(list.customFields), options);
   const segments = await ctx.loaders.segmentsByList.load(list.id);
   const byId = new Map(segments.map((segment) => [segment.id, segment]));
   // Which referenced ids are segments elsewhere (another list, or another workspace: unknown).
@@ -81,14 +81,6 @@ export async function parseListCondition(ctx: Caller, list: ListRecord, input: u
     return id;
   };
   return parseCondition(input, catalogOf(list.customFields), { ...options, segmentRef });
-}
-
-/** Whether an input has an inSegment key anywhere (of any value: the parser reports bad ones). */
-function hasSegmentRef(input: unknown): boolean {
-  if (Array.isArray(input)) return input.some(hasSegmentRef);
-  if (input === null || typeof input !== "object") return false;
-  const node = input as Record<string, unknown>;
-  return node.inSegment != null || ["and", "or", "not"].some((key) => node[key] != null && hasSegmentRef(node[key]));
 }
 
 /** Time-ordered keyset cursors ("newest first"), shared by lists and contacts. */

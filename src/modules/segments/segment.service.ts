@@ -7,7 +7,7 @@ import { catalogOf, type ConditionNode, conditionNodes, dates, evalTime, explain
 import { factsOf } from "../../domain/contacts";
 import type { Caller } from "../../caller";
 import type { ServiceDeps } from "../../services";
-import type { ContactRecord, ListRecord, MemberEdit, MembershipOverride, SegmentRecord, SegmentType } from "../../stores/port";
+import type { ContactRecord, ListRecord, MemberEdit, MembershipOverride, Page, SegmentRecord, SegmentType } from "../../stores/port";
 import type { RowError } from "../contacts/contact.service";
 import { parseListCondition, requireList } from "../lists/list.service";
 
@@ -287,39 +287,35 @@ export class SegmentService {
 
   /** A DYNAMIC segment's contacts with an override of one kind, most recently added first. */
   async overridden(ctx: Caller, segment: SegmentRecord, override: MembershipOverride, first: number | null | undefined, after: string | null | undefined) {
-    const size = pageSize(first, Limits.maxPageSize);
-    const afterId = after == null ? undefined : this.decodeMemberCursor(after, "o");
-    const page = await this.deps.store.pageOverrides(segment.id, override, size, afterId);
-    const contacts = await ctx.loaders.contacts.loadMany(page.items);
-    const items = contacts.filter((c): c is ContactRecord => c !== null && !(c instanceof Error));
-    return {
-      items,
-      hasNextPage: page.hasNextPage,
-      cursors: items.map((contact) => encodeCursor("o", [contact.id])),
-      count: () => this.deps.store.countOverrides(segment.id, override),
-    };
-  }
-
-  private decodeMemberCursor(after: string, kind: string): string {
-    const id = decodeCursor(after, kind, 1)[0]!;
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw badInput(`"${after}" is not a valid cursor here`, { argument: "after" });
-    return id;
+    const page = await this.contactPage(ctx, "o", first, after, (size, afterId) => this.deps.store.pageOverrides(segment.id, override, size, afterId));
+    return { ...page, count: () => this.deps.store.countOverrides(segment.id, override) };
   }
 
   async members(ctx: Caller, segment: SegmentRecord, first: number | null | undefined, after: string | null | undefined) {
-    const size = pageSize(first, Limits.maxPageSize);
-    const afterId = after == null ? undefined : this.decodeMemberCursor(after, "m");
-    const page = await this.deps.store.pageMembers(segment.id, size, afterId);
-    const [contacts, joins] = await Promise.all([ctx.loaders.contacts.loadMany(page.items), this.deps.store.joinedAt(segment.id, page.items)]);
-    const items = contacts.filter((c): c is ContactRecord => c !== null && !(c instanceof Error));
+    const page = await this.contactPage(ctx, "m", first, after, (size, afterId) => this.deps.store.pageMembers(segment.id, size, afterId));
+    const joins = await this.deps.store.joinedAt(segment.id, page.items.map((contact) => contact.id));
     // Members the build took in joined when it did.
     const built = segment.builtAt ?? segment.createdAt;
-    return {
-      items,
-      hasNextPage: page.hasNextPage,
-      cursors: items.map((contact) => encodeCursor("m", [contact.id])),
-      joinedAt: items.map((contact) => joins.get(contact.id) ?? built),
-      count: async () => segment.memberCount,
-    };
+    return { ...page, joinedAt: page.items.map((contact) => joins.get(contact.id) ?? built), count: async () => segment.memberCount };
+  }
+
+  /** A page of contacts from a store's page of their ids (newest first), with cursors of `kind` naming the contact. */
+  private async contactPage(
+    ctx: Caller,
+    kind: string,
+    first: number | null | undefined,
+    after: string | null | undefined,
+    read: (size: number, afterId: string | undefined) => Promise<Page<string>>,
+  ) {
+    const size = pageSize(first, Limits.maxPageSize);
+    let afterId: string | undefined;
+    if (after != null) {
+      afterId = decodeCursor(after, kind, 1)[0]!;
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(afterId)) throw badInput(`"${after}" is not a valid cursor here`, { argument: "after" });
+    }
+    const page = await read(size, afterId);
+    const contacts = await ctx.loaders.contacts.loadMany(page.items);
+    const items = contacts.filter((c): c is ContactRecord => c !== null && !(c instanceof Error));
+    return { items, hasNextPage: page.hasNextPage, cursors: items.map((contact) => encodeCursor(kind, [contact.id])) };
   }
 }

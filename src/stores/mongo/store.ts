@@ -68,6 +68,32 @@ function before(key: TimeKey) {
   return { $or: id ? [{ createdAt: { $lt: at } }, { createdAt: at, _id: { $lt: id } }] : [{ createdAt: { $lt: at } }] };
 }
 
+/**
+ * A new segment's document: BUILDING (its build takes its members in), or with `snapshot`,
+ * READY with that many members (stored beside it by the caller).
+ */
+function newSegmentDoc(listId: ObjectId, name: string, type: SegmentType, condition: StoredCondition, now: number, snapshot: { memberCount: number } | null): SegmentDoc {
+  const at = new Date(now);
+  return {
+    listId,
+    name,
+    type,
+    status: snapshot ? "READY" : "BUILDING",
+    condition,
+    conditionSeq: 0,
+    memberCount: snapshot?.memberCount ?? 0,
+    buildCursor: null,
+    clockAt: at,
+    nextWakeAt: null,
+    buckets: 0,
+    freezeAt: null,
+    frozenAt: null,
+    builtAt: snapshot ? at : null,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
 export class MongoStore implements Store {
   readonly kind = "mongodb" as const;
   private readonly compiler = new SegmentCompiler();
@@ -336,22 +362,7 @@ export class MongoStore implements Store {
   async createSegment(input: { listId: string; name: string; type: SegmentType; condition: StoredCondition }, now: number): Promise<SegmentRecord> {
     const listId = oid(input.listId);
     if (!listId) throw notFound("ContactList", input.listId);
-    const at = new Date(now);
-    const doc: SegmentDoc = {
-      listId,
-      name: input.name,
-      type: input.type,
-      status: "BUILDING",
-      condition: input.condition,
-      conditionSeq: 0,
-      memberCount: 0,
-      buildCursor: null,
-      clockAt: at,
-      nextWakeAt: null,
-      buckets: 0,
-      createdAt: at,
-      updatedAt: at,
-    };
+    const doc = newSegmentDoc(listId, input.name, input.type, input.condition, now, null);
     const { insertedId } = await this.c.segments.insertOne(doc);
     return segmentRecord({ ...doc, _id: insertedId });
   }
@@ -392,25 +403,7 @@ export class MongoStore implements Store {
     const { value } = await this.transaction(async (session) => {
       const source = await this.c.segments.findOne({ _id: id }, { session });
       if (!source) return null;
-      const at = new Date(now);
-      const doc: SegmentDoc = {
-        ...source,
-        name,
-        type,
-        status: type === "STATIC" ? "READY" : "BUILDING",
-        conditionSeq: 0,
-        memberCount: type === "STATIC" ? source.memberCount : 0,
-        buildCursor: null,
-        clockAt: at,
-        nextWakeAt: null,
-        buckets: 0,
-        freezeAt: null,
-        frozenAt: null,
-        builtAt: type === "STATIC" ? at : null,
-        createdAt: at,
-        updatedAt: at,
-      };
-      delete (doc as Partial<WithId<SegmentDoc>>)._id;
+      const doc = newSegmentDoc(source.listId, name, type, source.condition, now, type === "STATIC" ? { memberCount: source.memberCount } : null);
       const { insertedId } = await this.c.segments.insertOne(doc, { session });
       if (type === "STATIC") {
         // A snapshot of the source's members, in ascending order, in buckets.

@@ -335,16 +335,21 @@ export class SqliteStore implements Store {
     input: { listId: string; name: string; type: SegmentType; condition: StoredCondition },
     now: number,
   ): Promise<SegmentRecord> {
-    return this.db.transaction(() => {
-      bumpCatalog(this.q);
-      const row = this.q
-        .get(
-          `INSERT INTO segments (list_id, name, type, status, condition, member_count, build_cursor, clock_at, created_at, updated_at)
-           VALUES (?, ?, ?, 'BUILDING', ?, 0, 0, ?, ?, ?) RETURNING *`,
-        )
-        .get(rowId(input.listId), input.name, input.type, JSON.stringify(input.condition), now, now, now) as SegmentRow;
-      return segmentFromRow(row);
-    })();
+    return this.db.transaction(() => segmentFromRow(this.insertSegment(rowId(input.listId), input.name, input.type, JSON.stringify(input.condition), now, null)))();
+  }
+
+  /**
+   * A new segment: BUILDING (its build takes its members in), or with `snapshot`, READY with that
+   * many members already stored.
+   */
+  private insertSegment(listId: number | null, name: string, type: SegmentType, condition: string, now: number, snapshot: { memberCount: number } | null): SegmentRow {
+    bumpCatalog(this.q);
+    return this.q
+      .get(
+        `INSERT INTO segments (list_id, name, type, status, condition, member_count, build_cursor, clock_at, built_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      )
+      .get(listId, name, type, snapshot ? "READY" : "BUILDING", condition, snapshot?.memberCount ?? 0, snapshot ? null : 0, now, snapshot ? now : null, now, now) as SegmentRow;
   }
 
   async renameSegment(id: string, name: string, now: number): Promise<SegmentRecord | null> {
@@ -363,24 +368,13 @@ export class SqliteStore implements Store {
       .transaction(() => {
         const source = this.q.get("SELECT * FROM segments WHERE id = ?").get(rowId(sourceId)) as SegmentRow | undefined;
         if (!source) return null;
-        bumpCatalog(this.q);
         if (type === "STATIC") {
           // A snapshot: the source's member blocks as they are, READY at once.
-          const row = this.q
-            .get(
-              `INSERT INTO segments (list_id, name, type, status, condition, member_count, build_cursor, clock_at, built_at, created_at, updated_at)
-               VALUES (?, ?, 'STATIC', 'READY', ?, ?, NULL, ?, ?, ?, ?) RETURNING *`,
-            )
-            .get(source.list_id, name, source.condition, source.member_count, now, now, now, now) as SegmentRow;
+          const row = this.insertSegment(source.list_id, name, "STATIC", source.condition, now, { memberCount: source.member_count });
           this.q.get("INSERT INTO member_blocks (segment_id, block, bits) SELECT ?, block, bits FROM member_blocks WHERE segment_id = ?").run(row.id, source.id);
           return segmentFromRow(row);
         }
-        const row = this.q
-          .get(
-            `INSERT INTO segments (list_id, name, type, status, condition, member_count, build_cursor, clock_at, created_at, updated_at)
-             VALUES (?, ?, 'DYNAMIC', 'BUILDING', ?, 0, 0, ?, ?, ?) RETURNING *`,
-          )
-          .get(source.list_id, name, source.condition, now, now, now) as SegmentRow;
+        const row = this.insertSegment(source.list_id, name, "DYNAMIC", source.condition, now, null);
         // Its build takes the overrides in.
         if (source.type === "DYNAMIC") {
           this.q.get("INSERT INTO segment_overrides (segment_id, contact_id, included) SELECT ?, contact_id, included FROM segment_overrides WHERE segment_id = ?").run(row.id, source.id);
