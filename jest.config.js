@@ -50,6 +50,14 @@ const STORE_SUITES = [
   "freezing",
   "history",
   "references",
+  "workers",
+  "webhooks",
+  "webhook-faults",
+  "webhook-restart",
+  "imports",
+  "import-faults",
+  "exports",
+  "seed",
 ];
 
 const projects = [{ ...base, displayName: "sqlite", testMatch: ["<rootDir>/test/**/*.test.ts"] }];

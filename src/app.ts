@@ -11,6 +11,9 @@ import { createServices, type ServiceSettings, type Services } from "./services"
 import type { Store } from "./stores/port";
 import type { MongoStore as MongoStoreClass } from "./stores/mongo/store";
 import { SqliteStore } from "./stores/sqlite/store";
+import { WebhookSender } from "./webhooks/delivery";
+import { type DispatcherOptions, WebhookDispatcher } from "./webhooks/dispatcher";
+import { type Resolver, UrlPolicy } from "./webhooks/url-policy";
 
 export interface AppOptions {
   clock?: Clock;
@@ -20,6 +23,12 @@ export interface AppOptions {
   eventRing?: number;
   /** A store opened by the caller (with its own options), instead of the one the config names. */
   store?: Store;
+  webhooks?: DispatcherOptions & {
+    /** How webhook hosts are resolved (tests map names to addresses of their choice). */
+    resolver?: Resolver;
+    /** How long a receiver has to answer (10 s). */
+    timeoutMs?: number;
+  };
 }
 
 export interface App {
@@ -28,6 +37,7 @@ export interface App {
   services: Services;
   engine: MembershipEngine;
   feed: EventFeed;
+  webhooks: WebhookDispatcher;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -55,14 +65,23 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     buildChunk: config.engineBuildChunk,
     ...options.engine,
   });
+  const { resolver, timeoutMs, ...dispatcherOptions } = options.webhooks ?? {};
+  const sender = new WebhookSender(new UrlPolicy(config.webhookAllowPrivateUrls, resolver), timeoutMs);
+  const webhooks = new WebhookDispatcher(store, feed, clock, sender, logger.child({ component: "webhooks" }), {
+    participate: config.engineEnabled,
+    leaseTtlMs: config.engineLeaseTtlMs,
+    ...dispatcherOptions,
+  });
   const services = createServices({
     store,
     engine,
     feed,
     clock,
     settings: { writeSettleMs: 5_000, segmentSettleMs: 250, ...options.settings },
+    dispatcher: webhooks,
   });
   await engine.start();
+  await webhooks.start();
   let stopped = false;
   return {
     config,
@@ -70,10 +89,12 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     services,
     engine,
     feed,
+    webhooks,
     logger,
     async stop() {
       if (stopped) return;
       stopped = true;
+      await webhooks.stop();
       await engine.stop();
       feed.close();
       await store.close();

@@ -2,9 +2,12 @@
  * The only reader of process.env. Every variable is checked at once and every problem reported
  * together, naming the variable, so a bad deployment fails at startup with one clear message.
  */
+import { availableParallelism } from "node:os";
 import ms from "ms";
 
 export interface Config {
+  /** Server processes sharing the port (node:cluster); 1 serves from this process alone. */
+  workers: number;
   port: number;
   host: string;
   sqlitePath: string;
@@ -21,9 +24,15 @@ export interface Config {
   engineBuildChunk: number;
   /** Largest request body, in bytes. */
   maxBodyBytes: number;
+  /** How long a JSON request body may take to arrive. */
+  requestTimeoutMs: number;
+  /** How long a CSV upload may send nothing before it is ended. */
+  uploadIdleTimeoutMs: number;
   introspection: boolean;
   /** Whether GET /metrics serves Prometheus metrics. */
   metrics: boolean;
+  /** Whether webhooks may target private, loopback and link-local addresses, and http:// URLs. */
+  webhookAllowPrivateUrls: boolean;
   limits: {
     maxTokens: number;
     maxDepth: number;
@@ -111,7 +120,13 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push("MONGODB_URI: expected a connection string mongodb://host/database?replicaSet=rs0 (or mongodb+srv://…)");
   }
 
+  const workers = value("WORKERS")?.toLowerCase() === "auto" ? availableParallelism() : integer("WORKERS", 1, 1, 256);
+  if (workers > 1 && mongodbUri === null && (value("SQLITE_PATH") ?? "") === ":memory:") {
+    problems.push("WORKERS: several processes cannot share an in-memory SQLite database; set SQLITE_PATH to a file");
+  }
+
   const config: Config = {
+    workers,
     port: integer("PORT", 4000, 0, 65_535),
     host,
     sqlitePath: value("SQLITE_PATH") ?? "data/segments.db",
@@ -123,8 +138,11 @@ export function loadConfig(env: Env = process.env): Config {
     engineEnabled: bool("ENGINE", true),
     engineBuildChunk: integer("ENGINE_BUILD_CHUNK", 100_000, 100, 10_000_000),
     maxBodyBytes: bytes("MAX_BODY_SIZE", 8 * 1_048_576),
+    requestTimeoutMs: duration("REQUEST_TIMEOUT", "5m"),
+    uploadIdleTimeoutMs: duration("UPLOAD_IDLE_TIMEOUT", "60s"),
     introspection: bool("GRAPHQL_INTROSPECTION", !production),
     metrics: bool("METRICS", true),
+    webhookAllowPrivateUrls: bool("WEBHOOK_ALLOW_PRIVATE_URLS", false),
     limits: {
       maxTokens: integer("MAX_QUERY_TOKENS", 10_000, 100, 1_000_000),
       maxDepth: integer("MAX_QUERY_DEPTH", 12, 2, 100),

@@ -1,6 +1,12 @@
-/** Starts the service: config → store → engine → server; stops cleanly on SIGTERM / SIGINT. */
+/**
+ * Starts the service: config → store → engine → server; stops cleanly on SIGTERM / SIGINT.
+ * With WORKERS > 1 this process becomes a cluster primary (cluster.ts) and each worker runs the
+ * same start, on the one shared port.
+ */
 import "reflect-metadata";
+import cluster from "node:cluster";
 import { createApp } from "./app";
+import { EXIT_CANNOT_START, FORCE_STOP, runPrimary, STOP } from "./cluster";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
 import { StartupRefused, startServer } from "./server";
@@ -17,18 +23,23 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const root = createLogger(config.logLevel);
+  // A worker's lines name it: its requests, its engine role, its stop.
+  const logger = cluster.isWorker ? root.child({ worker: cluster.worker!.id, pid: process.pid }) : root;
+  const where: Record<string, string> = config.mongodbUri ? { mongodb: redactUri(config.mongodbUri) } : { sqlitePath: config.sqlitePath };
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, logger, where);
+  const worker = cluster.isWorker;
   let app;
   try {
     app = await createApp(config, logger);
   } catch (error) {
     if (error instanceof MongoDeploymentError) {
       logger.fatal(error.message);
-      process.exit(2);
+      process.exit(EXIT_CANNOT_START);
     }
     if (/^Mongo(ose)?(ServerSelection|Parse)Error$/.test((error as Error).name)) {
       logger.fatal(`cannot use MongoDB at ${redactUri(config.mongodbUri ?? "")}: ${(error as Error).message}`);
-      process.exit(2);
+      process.exit(EXIT_CANNOT_START);
     }
     throw error;
   }
@@ -39,12 +50,12 @@ async function main(): Promise<void> {
     await app.stop();
     if (error instanceof StartupRefused) {
       logger.fatal(error.message);
-      process.exit(2);
+      process.exit(EXIT_CANNOT_START);
     }
     throw error;
   }
-  const where = config.mongodbUri ? { mongodb: redactUri(config.mongodbUri) } : { sqlitePath: config.sqlitePath };
-  logger.info({ url: server.url, store: app.store.kind, ...where }, `segments is serving ${server.url}`);
+  if (worker) logger.info({ url: server.url, store: app.store.kind, engine: app.engine.isLeader ? "leader" : "standby" }, "worker serving");
+  else logger.info({ url: server.url, store: app.store.kind, ...where }, `segments is serving ${server.url}`);
 
   let stopping = false;
   const running = server;
@@ -76,7 +87,19 @@ async function main(): Promise<void> {
     }
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+  if (!worker) {
+    process.on("SIGINT", () => void stop("SIGINT"));
+    return;
+  }
+  // A worker stops when its primary says so, or goes away; Ctrl-C reaches the primary, which tells it.
+  process.on("SIGINT", () => undefined);
+  process.on("message", (message) => {
+    if (message === STOP && !stopping) void stop("the primary's request");
+    else if (message === FORCE_STOP) void forceExit("the primary's second signal");
+  });
+  process.on("disconnect", () => {
+    if (!stopping) void stop("the primary went away");
+  });
 }
 
 main().catch((error) => {

@@ -7,6 +7,8 @@ import { MembershipEventResolver } from "./modules/segments/membership-event.res
 import { ConditionNodeVerdictResolver, SegmentPreviewResolver, SegmentResolver } from "./modules/segments/segment.resolver";
 import { NodeResolver } from "./modules/node.resolver";
 import { EngineStatusResolver } from "./modules/engine/engine-status.resolver";
+import { WebhookResolver } from "./modules/webhooks/webhook.resolver";
+import { ImportJobResolver } from "./modules/imports/import.resolver";
 
 let schema: GraphQLSchema | undefined;
 
@@ -37,6 +39,8 @@ export function buildAppSchema(): GraphQLSchema {
       ConditionNodeVerdictResolver,
       MembershipEventResolver,
       EngineStatusResolver,
+      WebhookResolver,
+      ImportJobResolver,
     ],
     validate: false,
     pubSub: unusedPubSub,

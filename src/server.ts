@@ -2,13 +2,12 @@
  * One http.Server for both transports on /graphql: HTTP POST (Apollo Server via express) and
  * WebSocket (graphql-ws, graphql-transport-ws protocol). Health and readiness live beside them.
  */
-import { randomUUID } from "node:crypto";
+import cluster from "node:cluster";
 import http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
-import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from "@apollo/server/plugin/landingPage/default";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { GraphQLFormattedError } from "graphql";
@@ -16,11 +15,17 @@ import type { App } from "./app";
 import { DomainError, ErrorCode } from "./common/errors";
 import { isLoopback } from "./config";
 import { serveFairly } from "./fair-admission";
-import { createMetrics } from "./metrics";
+import { type MetricsSource, metricsSource } from "./metrics";
 import { RequestDrain } from "./request-drain";
 import { type Context, createContext } from "./graphql/context";
 import { formatGraphQLError, toGraphQLError } from "./graphql/errors";
+import { responseCachePlugin } from "./graphql/response-cache";
 import { attachWebSocketServer } from "./graphql/ws-server";
+import { mountConsole } from "./http/console";
+import { exportRoutes } from "./http/exports";
+import { importRoutes } from "./http/imports";
+import { jsonError } from "./http/json-error";
+import { assignRequestId, authenticate, bodyDeadline, uploadIdle } from "./http/middleware";
 import { buildAppSchema } from "./schema";
 import { Authenticator, type Principal } from "./security/api-keys";
 import { checkCost, type OperationLimits, validationRules } from "./security/operation-limits";
@@ -54,10 +59,6 @@ async function subscribersCaughtUp(services: Services, deadline: number): Promis
   await new Promise((resolve) => setImmediate(resolve));
 }
 
-function jsonError(res: Response, status: number, code: string, message: string, extensions: Record<string, unknown> = {}): void {
-  res.status(status).json({ errors: [{ message, extensions: { ...extensions, code } }] });
-}
-
 export async function startServer(app: App, listen: { port: number; host: string }): Promise<RunningServer> {
   const { config, logger, services } = app;
   const openModeAllowed = isLoopback(listen.host);
@@ -76,10 +77,12 @@ export async function startServer(app: App, listen: { port: number; host: string
 
   const schema = buildAppSchema();
   const limits: OperationLimits = { ...config.limits, introspection: config.introspection };
-  const rateLimiter = new OperationRateLimiter(config.limits.ratePerSecond);
+  const rateLimiter = new OperationRateLimiter(app.store.sharedLimits(), config.limits.ratePerSecond);
   const expressApp = express();
   expressApp.disable("x-powered-by");
-  const httpServer = http.createServer();
+  // No bound on a whole request: a CSV upload streams for as long as it sends. JSON bodies have
+  // REQUEST_TIMEOUT (bodyDeadline), uploads UPLOAD_IDLE_TIMEOUT between bytes (uploadIdle).
+  const httpServer = http.createServer({ requestTimeout: 0 });
   const drain = new RequestDrain(httpServer);
   serveFairly(httpServer, expressApp);
   let ready = true;
@@ -136,6 +139,7 @@ export async function startServer(app: App, listen: { port: number; host: string
     },
   };
 
+  const responseCache = responseCachePlugin({ schema, generation: () => app.store.commitGeneration() });
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: config.introspection,
@@ -153,7 +157,9 @@ export async function startServer(app: App, listen: { port: number; host: string
       ApolloServerPluginCacheControlDisabled(),
       operationLimits,
       requestLog,
-      config.production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      responseCache,
+      // The IDE is the console's (src/http/console.ts), served from here rather than a CDN.
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
@@ -174,49 +180,27 @@ export async function startServer(app: App, listen: { port: number; host: string
   });
 
   if (config.metrics) {
-    // Made at the first scrape: its event-loop monitor runs from then on.
-    let metrics: ReturnType<typeof createMetrics> | undefined;
+    // Made with the server in a cluster worker (the primary may ask for its figures at any time),
+    // otherwise at the first scrape: its event-loop monitor runs from then on.
+    let metrics: MetricsSource | undefined = cluster.isWorker ? metricsSource(app, responseCache.stats) : undefined;
     expressApp.get("/metrics", async (_req, res, next) => {
       try {
-        metrics ??= createMetrics(app);
+        metrics ??= metricsSource(app, responseCache.stats);
+        const text = await metrics.metrics();
         res.setHeader("content-type", metrics.contentType);
-        res.end(await metrics.metrics());
+        res.end(text);
       } catch (error) {
         next(error);
       }
     });
   }
 
-  // Every request gets its id first, so even a failure before GraphQL runs can be traced in the log.
-  const assignRequestId = (req: Request, res: Response, next: NextFunction) => {
-    const header = req.headers["x-request-id"];
-    const requestId = typeof header === "string" && /^[\w.-]{1,100}$/.test(header) ? header : randomUUID();
-    res.locals.requestId = requestId;
-    res.setHeader("x-request-id", requestId);
-    next();
-  };
-
-  const authenticate = async (req: Request, res: Response, next: NextFunction) => {
-    // The IDE page itself needs no key; the operations it sends do.
-    if (req.method === "GET" && Object.keys(req.query).length === 0 && req.accepts(["text/html", "application/json"]) === "text/html") return next();
-    const outcome = await authenticator.authenticate(req.headers.authorization);
-    if (!outcome.ok) {
-      res.setHeader("WWW-Authenticate", 'Bearer realm="segments"');
-      return jsonError(res, 401, ErrorCode.Unauthenticated, outcome.message);
-    }
-    res.locals.principal = outcome.principal;
-    const wait = await rateLimiter.take(outcome.principal.keyId ?? "open");
-    if (wait !== null) {
-      res.setHeader("Retry-After", String(Math.ceil(wait / 1000)));
-      return jsonError(res, 429, ErrorCode.RateLimited, `rate limit reached; retry in ${Math.ceil(wait / 1000)} s`, { retryAfterMs: wait });
-    }
-    next();
-  };
-
+  const guard = [assignRequestId, authenticate(authenticator, rateLimiter)];
+  mountConsole(expressApp, { ide: !config.production || config.introspection });
   expressApp.use(
     "/graphql",
-    assignRequestId,
-    (req, res, next) => void authenticate(req, res, next).catch(next),
+    ...guard,
+    bodyDeadline(config.requestTimeoutMs),
     express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ res }) => {
@@ -225,6 +209,9 @@ export async function startServer(app: App, listen: { port: number; host: string
       },
     }),
   );
+
+  // The CSV endpoints beside /graphql (shared/api/http.md): their bodies are streamed, never parsed as JSON.
+  expressApp.use(importRoutes({ services, logger }, [...guard, uploadIdle(config.uploadIdleTimeoutMs)]), exportRoutes({ services, logger }, guard));
 
   // Body-parser failures (malformed JSON, too large) answer in JSON, not Express's HTML page.
   expressApp.use((error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
@@ -250,6 +237,8 @@ export async function startServer(app: App, listen: { port: number; host: string
     if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
     const requestsFinished = await drain.close(config.shutdownTimeoutMs);
     if (!requestsFinished) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, "stopping: requests still running after SHUTDOWN_TIMEOUT were cut off");
+    // Imports whose uploads were cut off write how they ended before the store closes.
+    await services.imports.idle();
     await app.engine.stop();
     await subscribersCaughtUp(services, Date.now() + 1_000);
     await ws.dispose();

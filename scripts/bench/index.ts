@@ -30,9 +30,13 @@ import { memory } from "./scenarios/08-memory";
 import { timeFlips } from "./scenarios/09-time-flips";
 import { housekeeping } from "./scenarios/10-housekeeping";
 import { segmentPower } from "./scenarios/11-segment-power";
+import { scaleOut } from "./scenarios/15-scale-out";
+import { webhooks } from "./scenarios/14-webhooks";
+import { importHttp } from "./scenarios/12-import-http";
+import { exportCsv } from "./scenarios/13-export";
 import { runSoak } from "./soak";
 
-const SCENARIOS: Scenario[] = [ingest, segmentBuild, changeToPush, matchingCost, incrementalVsRebuild, fanOut, readsUnderLoad, memory, timeFlips, housekeeping, segmentPower];
+const SCENARIOS: Scenario[] = [ingest, segmentBuild, changeToPush, matchingCost, incrementalVsRebuild, fanOut, readsUnderLoad, memory, timeFlips, housekeeping, segmentPower, webhooks, scaleOut, importHttp, exportCsv];
 
 /** The commit measured, and whether src/ had uncommitted changes (read-only git commands). */
 function revision(): string {

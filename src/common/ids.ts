@@ -2,7 +2,7 @@
  * Relay global ids: base64url("<Type>:<store id>"). Opaque to clients, unique across types,
  * and checked on the way in so an id of another type reads as unknown.
  */
-export type NodeType = "ContactList" | "Contact" | "Segment";
+export type NodeType = "ContactList" | "Contact" | "Segment" | "Webhook" | "ImportJob";
 
 export function toGlobalId(type: NodeType, localId: string): string {
   return Buffer.from(`${type}:${localId}`, "utf8").toString("base64url");
@@ -23,7 +23,7 @@ export function parseGlobalId(id: string): { type: NodeType; localId: string } |
   if (colon < 0) return null;
   const type = text.slice(0, colon);
   const localId = text.slice(colon + 1);
-  if ((type !== "ContactList" && type !== "Contact" && type !== "Segment") || !LOCAL_ID.test(localId)) return null;
+  if ((type !== "ContactList" && type !== "Contact" && type !== "Segment" && type !== "Webhook" && type !== "ImportJob") || !LOCAL_ID.test(localId)) return null;
   // Only the canonical encoding names a node, so one node has exactly one id.
   if (toGlobalId(type, localId) !== id) return null;
   return { type, localId };

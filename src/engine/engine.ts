@@ -3,11 +3,12 @@
  * the change feed in atomic steps, wakes for clock-dependent flips, prunes old events, and
  * tells the event feed when new events are committed.
  */
-import { randomUUID } from "node:crypto";
 import type { Clock } from "../common/clock";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ENGINE_LEASE, type EngineStatus, type EngineStepResult, type Mark, type Store } from "../stores/port";
 import type { EventFeed } from "./event-feed";
+import { BackgroundTasks } from "../common/background";
+import { Lease } from "./lease";
 
 /** Resolves in a later turn of the event loop. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -19,8 +20,16 @@ export interface EngineOptions {
   maxChanges?: number;
   /** Contacts per segment-build chunk. */
   buildChunk?: number;
-  /** How often to look for commits by other processes. */
+  /**
+   * How often to look for commits by other processes when the store does not report them (and
+   * as a safety net when it does).
+   */
   pollIntervalMs?: number;
+  /**
+   * How often a process without the lease checks its holder: a holder of this host whose
+   * process is gone is replaced at once; another holder is waited for until its lease expires.
+   */
+  leaseCheckMs?: number;
   /** Longest sleep before re-reading the clock, even with no wake-up due. */
   maxSleepMs?: number;
   /** How long events are kept. */
@@ -55,16 +64,20 @@ export interface EngineLag {
 }
 
 export class MembershipEngine {
-  readonly holder = `${process.pid}-${randomUUID()}`;
-  private leader = false;
+  private readonly lease: Lease;
   private stopped = false;
   private stopping: Promise<void> | null = null;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly background: BackgroundTasks;
   private wakeTimer: NodeJS.Timeout | null = null;
   private scheduled = false;
   private pendingStep: Promise<EngineStepResult> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private lastToken = "";
+  private polling: Promise<void> | null = null;
+  private pollAgain = false;
+  private unwatch: (() => void) | null = null;
+  /** Woken whenever a commit by another process is noticed. */
+  private commitWaiters = new Set<() => void>();
   private housekeeping: Promise<void> | null = null;
   private nextFlip: number | null = null;
   private readonly options: Required<EngineOptions>;
@@ -81,6 +94,7 @@ export class MembershipEngine {
       maxChanges: 2_000,
       buildChunk: 100_000,
       pollIntervalMs: 50,
+      leaseCheckMs: 250,
       maxSleepMs: 60_000,
       retentionMs: 7 * 24 * 3_600_000,
       pruneIntervalMs: 60_000,
@@ -88,6 +102,16 @@ export class MembershipEngine {
       participate: true,
       ...options,
     };
+    this.lease = new Lease(store, ENGINE_LEASE, { ttlMs: this.options.leaseTtlMs, checkMs: this.options.leaseCheckMs });
+    this.background = new BackgroundTasks((error) => this.log.error({ err: error }, "engine background task failed"));
+  }
+
+  get holder(): string {
+    return this.lease.holder;
+  }
+
+  private get leader(): boolean {
+    return this.lease.held;
   }
 
   get isLeader(): boolean {
@@ -99,34 +123,45 @@ export class MembershipEngine {
     this.lastToken = await this.store.changeToken();
     if (this.options.participate) {
       await this.renewLease();
-      this.every(Math.max(50, Math.floor(this.options.leaseTtlMs / 3)), () => this.renewLease());
+      this.background.every(this.lease.checkEveryMs, () => this.renewLease());
     }
-    this.every(this.options.pollIntervalMs, () => this.poll());
-    this.every(this.options.pruneIntervalMs, () => (this.leader ? this.housekeep() : Promise.resolve()));
+    this.unwatch = this.store.watchCommits(() => void this.pollSoon());
+    this.background.every(this.options.pollIntervalMs, () => this.pollSoon());
+    this.background.every(this.options.pruneIntervalMs, () => (this.leader ? this.housekeep() : Promise.resolve()));
     if (this.leader) this.kick();
   }
 
-  private every(ms: number, task: () => Promise<void>): void {
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy || this.stopped) return;
-      busy = true;
-      task()
-        .catch((error) => this.log.error({ err: error }, "engine background task failed"))
-        .finally(() => (busy = false));
-    }, ms);
-    timer.unref();
-    this.timers.add(timer);
-  }
-
+  /** The holder renews; a standby takes a lease that expired or whose holder's process is gone. */
   private async renewLease(): Promise<void> {
     if (this.stopped) return;
-    const held = await this.store.acquireLease(ENGINE_LEASE, this.holder, Date.now(), this.options.leaseTtlMs);
-    if (held !== this.leader) {
-      this.leader = held;
+    const { held, changed, tookOverFrom } = await this.lease.check();
+    if (tookOverFrom !== null) this.log.warn({ holder: this.holder, previous: tookOverFrom }, "membership engine: took over the lease of a process that no longer exists");
+    if (changed) {
       this.log.info({ holder: this.holder }, held ? "membership engine: this process holds the lease" : "membership engine: lease lost");
       if (held) this.kick();
     }
+  }
+
+  /** Runs `poll` now, or once more after the one under way. */
+  private pollSoon(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.polling) {
+      this.pollAgain = true;
+      return this.polling;
+    }
+    this.polling = (async () => {
+      try {
+        do {
+          this.pollAgain = false;
+          await this.poll();
+        } while (this.pollAgain && !this.stopped);
+      } catch (error) {
+        this.log.error({ err: error }, "engine background task failed");
+      } finally {
+        this.polling = null;
+      }
+    })();
+    return this.polling;
   }
 
   /**
@@ -139,8 +174,24 @@ export class MembershipEngine {
     if (token === this.lastToken) return;
     this.lastToken = token;
     await this.feed.refresh();
+    const waiters = [...this.commitWaiters];
+    this.commitWaiters.clear();
+    for (const wake of waiters) wake();
     if (this.leader) this.kick();
     else if (this.options.participate) await this.renewLease();
+  }
+
+  /** Resolves at the next commit by another process that this one notices, or after `ms`. */
+  private nextCommit(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.commitWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.commitWaiters.add(done);
+    });
   }
 
   /** Asks for a drain soon; used after local writes. */
@@ -198,7 +249,7 @@ export class MembershipEngine {
     for (;;) {
       const result = await this.nextStep();
       if (!result.leader) {
-        this.leader = false;
+        this.lease.lost();
         return this.waitForLeader(deadline, mark);
       }
       if (!result.more) {
@@ -236,7 +287,7 @@ export class MembershipEngine {
         await nextTurn();
         return true;
       }
-      await sleep(10);
+      await this.nextCommit(10);
     }
     return false;
   }
@@ -262,25 +313,27 @@ export class MembershipEngine {
    * Runs once at a time; the leader runs it every pruneIntervalMs.
    */
   housekeep(): Promise<void> {
-    this.housekeeping ??= (async () => {
+    if (this.housekeeping) return this.housekeeping;
+    const run = (async () => {
       const before = this.clock.now() - this.options.retentionMs;
       const total = { events: 0, changes: 0, slices: 0 };
-      try {
-        for (;;) {
-          if (this.stopped || !this.leader) break;
-          const slice = await this.store.prune(before, this.options.housekeepingSliceMs);
-          total.events += slice.events;
-          total.changes += slice.changes;
-          total.slices++;
-          if (!slice.more) break;
-          await nextTurn();
-        }
-      } finally {
-        this.housekeeping = null;
+      for (;;) {
+        if (this.stopped || !this.leader) break;
+        const slice = await this.store.prune(before, this.options.housekeepingSliceMs);
+        total.events += slice.events;
+        total.changes += slice.changes;
+        total.slices++;
+        if (!slice.more) break;
+        await nextTurn();
       }
       if (total.events > 0 || total.changes > 0) this.log.info(total, "housekeeping: pruned the event log and change feed");
     })();
-    return this.housekeeping;
+    // Cleared once it ends, which may be before this line when it had nothing to do.
+    this.housekeeping = run;
+    void run.finally(() => {
+      if (this.housekeeping === run) this.housekeeping = null;
+    }).catch(() => undefined);
+    return run;
   }
 
   private scheduleWake(at: number | null): void {
@@ -312,8 +365,7 @@ export class MembershipEngine {
   /** Gives the lease up now, whatever is under way (a forced exit); the holder stops leading. */
   async releaseLease(): Promise<void> {
     this.stopped = true;
-    this.leader = false;
-    await this.store.releaseLease(ENGINE_LEASE, this.holder);
+    await this.lease.release();
   }
 
   /**
@@ -323,11 +375,11 @@ export class MembershipEngine {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.stopped = true;
-      for (const timer of this.timers) clearInterval(timer);
+      this.background.stop();
+      this.unwatch?.();
       if (this.wakeTimer) clearTimeout(this.wakeTimer);
       await this.queue;
-      if (this.leader) await this.store.releaseLease(ENGINE_LEASE, this.holder);
-      this.leader = false;
+      if (this.leader) await this.lease.release();
     })();
     return this.stopping;
   }

@@ -23,6 +23,7 @@ export class EventFeed {
   private coveredFrom = 0;
   private latest = 0;
   private waiters = new Set<() => void>();
+  private listeners = new Set<() => void>();
   private refreshing: Promise<void> | null = null;
   private again = false;
   private closed = false;
@@ -96,6 +97,16 @@ export class EventFeed {
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const wake of waiters) wake();
+    for (const listener of this.listeners) listener();
+  }
+
+  /**
+   * Calls `listener` whenever events are appended, until the returned function is called: for
+   * readers of the log that are not subscription streams (webhooks), which `waiting` leaves out.
+   */
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /**

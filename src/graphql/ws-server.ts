@@ -4,6 +4,7 @@
  * limits, token/depth/alias/cost limits, error masking, logging, and closing the sockets of
  * revoked keys.
  */
+import { ConnectionLimit } from "../security/connection-limit";
 import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import { type ExecutionArgs, GraphQLError, type GraphQLSchema, specifiedRules, validate } from "graphql";
@@ -57,7 +58,9 @@ export function attachWebSocketServer(deps: WebSocketDeps): WebSocketServerHandl
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.maxBodyBytes });
   const rules = [...specifiedRules, ...validationRules(limits)];
   const documents = new DocumentCache({ maxTokens: limits.maxTokens });
-  const connectionsPerKey = new Map<string, number>();
+  const connections = new ConnectionLimit(services.store.sharedLimits(), config.limits.maxConnectionsPerKey, (error) =>
+    logger.error({ err: error }, "counting connections in the store failed"),
+  );
   const principals = new Map<WebSocket, Principal>();
   const formatting = (requestId?: string) => ({
     production: config.production,
@@ -89,12 +92,10 @@ export function attachWebSocketServer(deps: WebSocketDeps): WebSocketServerHandl
           return false; // closes with 4403 Forbidden
         }
         const key = outcome.principal.keyId ?? "open";
-        const open = connectionsPerKey.get(key) ?? 0;
-        if (open >= config.limits.maxConnectionsPerKey) {
+        if (!(await connections.open(key))) {
           ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, "Too many connections for this API key");
           return false;
         }
-        connectionsPerKey.set(key, open + 1);
         ctx.extra.connectionKey = key;
         ctx.extra.principal = outcome.principal;
         // graphql-ws keeps the upgrade request (headers, stream state) for the connection's life;
@@ -107,9 +108,8 @@ export function attachWebSocketServer(deps: WebSocketDeps): WebSocketServerHandl
         principals.delete(ctx.extra.socket);
         const key = ctx.extra.connectionKey;
         if (key === undefined) return;
-        const open = (connectionsPerKey.get(key) ?? 1) - 1;
-        if (open <= 0) connectionsPerKey.delete(key);
-        else connectionsPerKey.set(key, open);
+        ctx.extra.connectionKey = undefined;
+        connections.close(key);
       },
       onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
         const principal = ctx.extra.principal!;
@@ -191,6 +191,7 @@ export function attachWebSocketServer(deps: WebSocketDeps): WebSocketServerHandl
         await server.dispose();
       } finally {
         clearTimeout(cut);
+        await connections.dispose().catch((error) => logger.error({ err: error }, "forgetting this process's connection counts failed"));
       }
     },
   };

@@ -5,6 +5,8 @@ import { Node } from "../graphql/node";
 import { contactView } from "./contacts/contact.type";
 import { contactListView } from "./lists/list.type";
 import { segmentView } from "./segments/segment.type";
+import { webhookView } from "./webhooks/webhook.type";
+import { importJobView } from "./imports/import.type";
 
 @Resolver()
 export class NodeResolver {
@@ -24,6 +26,14 @@ export class NodeResolver {
       case "Segment": {
         const segment = await ctx.loaders.segment(parsed.localId);
         return segment && segmentView(segment);
+      }
+      case "Webhook": {
+        const webhook = await ctx.services.webhooks.find(ctx, parsed.localId);
+        return webhook && webhookView(webhook);
+      }
+      case "ImportJob": {
+        const job = await ctx.services.imports.find(ctx, id);
+        return job && importJobView(job);
       }
     }
   }

@@ -1,11 +1,15 @@
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { type RateLimiterAbstract, RateLimiterRes } from "rate-limiter-flexible";
+import type { SharedLimits } from "../stores/port";
 
-/** Operations per key per second, with rate-limiter-flexible's in-memory limiter. */
+/**
+ * Operations per key per second, counted in the store (SharedLimits) so that every process on
+ * it, cluster workers and other instances alike, draws on one budget per key.
+ */
 export class OperationRateLimiter {
-  private readonly limiter: RateLimiterMemory;
+  private readonly limiter: RateLimiterAbstract;
 
-  constructor(perSecond: number) {
-    this.limiter = new RateLimiterMemory({ points: perSecond, duration: 1 });
+  constructor(limits: SharedLimits, perSecond: number) {
+    this.limiter = limits.rateLimiter({ points: perSecond, durationSec: 1, keyPrefix: "operations" });
   }
 
   /** Takes one operation from the key's budget; the wait in ms when it is spent. */

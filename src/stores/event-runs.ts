@@ -48,6 +48,11 @@ export function eventRuns(events: readonly PendingEvent[]): PendingEvent[][] {
   return runs;
 }
 
+/** How many events of the run at `seq` (holding `count`) come after `position`. */
+export function eventsAfterIn(seq: number, count: number, position: number): number {
+  return Math.max(0, Math.min(count, seq * ROW_SPAN + count - 1 - position));
+}
+
 /** The member count after event i of a run whose first event left `first` members. */
 export function memberCountAt(kind: string, first: number, i: number): number {
   return first + (kind === "LEFT" ? -i : i);

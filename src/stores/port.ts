@@ -5,6 +5,7 @@
  */
 import type { Condition, CustomFieldDef, EvalTime, StoredCondition } from "../conditions";
 import type { ContactData, ContactPatch } from "../domain/contacts";
+import type { RateLimiterAbstract } from "rate-limiter-flexible";
 
 export interface ListRecord {
   id: string;
@@ -215,6 +216,127 @@ export interface ApiKeyRecord {
   revokedAt: number | null;
 }
 
+export type WebhookStatus = "ACTIVE" | "FAILING" | "DISABLED";
+
+/** The batch a webhook is delivering: every attempt at it carries the same events and delivery id. */
+export interface WebhookBatch {
+  /** The delivery id (the Segments-Delivery-Id header). */
+  id: string;
+  /** The position of its last event. */
+  through: number;
+  /** Requests made for it so far. */
+  attempts: number;
+}
+
+export interface WebhookRecord {
+  id: string;
+  listId: string;
+  /** Null: every segment of the list. */
+  segmentIds: string[] | null;
+  url: string;
+  /** The signing secret (HMAC needs the secret itself). */
+  secret: string;
+  status: WebhookStatus;
+  /** Every event of this webhook up to this event-log position is acknowledged (or came before it existed). */
+  position: number;
+  /** The position of the last event the receiver acknowledged; null before the first. */
+  acknowledgedThrough: number | null;
+  batch: WebhookBatch | null;
+  /** When the current run of failures began (null while deliveries succeed). */
+  failingSince: number | null;
+  /** When the batch is next retried (null: as soon as it is formed). */
+  nextAttemptAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What the dispatcher writes after forming a batch or hearing from the receiver. */
+export interface WebhookProgress {
+  /** The new position; the stored one never moves back. */
+  position: number;
+  /** The receiver acknowledged the events up to `position`. */
+  acknowledged: boolean;
+  batch: WebhookBatch | null;
+  /** Ignored when the webhook was DISABLED meanwhile: only enableWebhook ends that. */
+  status: WebhookStatus;
+  failingSince: number | null;
+  nextAttemptAt: number | null;
+}
+
+/** One request to a receiver, or a note on delivery (events lost to retention), in a webhook's log. */
+export interface WebhookDeliveryRecord {
+  deliveryId: string;
+  attempt: number;
+  eventCount: number;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  at: number;
+}
+
+/** Which events a webhook delivers: ENTERED / LEFT of its list, of these segments when given. */
+export interface WebhookEventFilter {
+  listId: string;
+  segmentIds: readonly string[] | null;
+}
+
+/** Entries kept in a webhook's delivery log. */
+export const WEBHOOK_LOG_SIZE = 100;
+
+/** The lease that makes one process at a time the webhook sender. */
+export const WEBHOOK_LEASE = "webhooks";
+
+export type ImportStatus = "RUNNING" | "DONE" | "FAILED";
+
+/** A CSV import into a list, kept in the store so that any process can follow it. */
+export interface ImportJobRecord {
+  id: string;
+  workspaceId: string;
+  listId: string;
+  status: ImportStatus;
+  upsert: boolean;
+  /** The file's header row as given (errors.csv repeats it). */
+  columns: string[];
+  /** Rows committed so far (added + updated + failed). */
+  rowsRead: number;
+  added: number;
+  updated: number;
+  failed: number;
+  bytesRead: number;
+  bytesTotal: number | null;
+  failure: string | null;
+  /** The process running the import, and when it last said it was alive (wall-clock time). */
+  owner: string;
+  heartbeatAt: number;
+  startedAt: number;
+  finishedAt: number | null;
+}
+
+/** A refused row of an import: its 1-based data row, why, and its cells as read. */
+export interface ImportRowError {
+  row: number;
+  code: string;
+  message: string;
+  cells: string[];
+}
+
+/** What an import writes on its job: its totals so far, the rows just refused, and at its end how it ended. */
+export interface ImportJobUpdate {
+  counts?: { rowsRead: number; added: number; updated: number; failed: number };
+  /** Never moves back. */
+  bytesRead?: number;
+  errors?: readonly ImportRowError[];
+  end?: { status: "DONE" | "FAILED"; failure: string | null; at: number };
+}
+
+/** An import job's progress, written with a batch of its contacts in the batch's transaction, from what the batch did. */
+export interface ImportBatch {
+  jobId: string;
+  /** Wall-clock time, for the job's heartbeat. */
+  wallNow: number;
+  update(result: InsertContactsResult): ImportJobUpdate;
+}
+
 export interface Store {
   readonly kind: "sqlite" | "mongodb";
 
@@ -226,8 +348,13 @@ export interface Store {
   /** Deletes the list, its contacts, segments and memberships, and ends their event streams. */
   deleteList(id: string, now: number): Promise<boolean>;
 
-  /** Inserts validated rows (and with upsert updates existing emails), each with a change-feed entry. */
-  insertContacts(list: ListRecord, rows: NewContact[], upsert: boolean, now: number): Promise<InsertContactsResult>;
+  /**
+   * Inserts validated rows (and with upsert updates existing emails), each with a change-feed
+   * entry; an upserted row that changes nothing leaves its contact as it is. With `job`, writes
+   * that import's progress in the same transaction, and writes nothing (CONFLICT) when the job is
+   * no longer RUNNING.
+   */
+  insertContacts(list: ListRecord, rows: NewContact[], upsert: boolean, now: number, job?: ImportBatch): Promise<InsertContactsResult>;
   /**
    * Applies the patch that `patchFor` makes against the contact's list (its custom fields); null
    * when the contact does not exist or its list belongs to another workspace. The reads and the
@@ -281,8 +408,13 @@ export interface Store {
   /** When each of these members last entered the segment; members its build took in are absent (they joined at `builtAt`). */
   joinedAt(segmentId: string, contactIds: readonly string[]): Promise<Map<string, number>>;
 
-  /** Takes or renews a lease; `wallNow` is wall-clock time. */
-  acquireLease(name: string, holder: string, wallNow: number, ttlMs: number): Promise<boolean>;
+  /**
+   * Takes or renews a lease; `wallNow` is wall-clock time. With `replacing`, a lease held by that
+   * holder is taken even before it expires (its process is known to be gone).
+   */
+  acquireLease(name: string, holder: string, wallNow: number, ttlMs: number, replacing?: string): Promise<boolean>;
+  /** The lease's holder while it is unexpired, null otherwise. */
+  leaseHolder(name: string, wallNow: number): Promise<string | null>;
   releaseLease(name: string, holder: string): Promise<void>;
   engineStep(input: EngineStepInput): Promise<EngineStepResult>;
   engineStatus(): Promise<EngineStatus>;
@@ -317,7 +449,85 @@ export interface Store {
   /** Keys ever created, revoked ones included. */
   countApiKeys(): Promise<number>;
 
+  createWebhook(
+    input: { listId: string; segmentIds: string[] | null; url: string; secret: string; position: number },
+    now: number,
+  ): Promise<WebhookRecord>;
+  getWebhooks(ids: readonly string[]): Promise<(WebhookRecord | null)[]>;
+  /** A list's webhooks, oldest first. */
+  webhooksOfList(listId: string): Promise<WebhookRecord[]>;
+  /** The ids of every webhook that is not DISABLED (the dispatcher's work). */
+  activeWebhookIds(): Promise<string[]>;
+  /**
+   * Disables a webhook, or enables it: ACTIVE again, its failures forgotten, its unacknowledged
+   * batch dropped (the next one starts after the position). Null when it does not exist.
+   */
+  setWebhookEnabled(id: string, enabled: boolean, now: number): Promise<WebhookRecord | null>;
+  /**
+   * In one write: appends `delivery` to the webhook's log (keeping the last WEBHOOK_LOG_SIZE),
+   * moves its position forward, and, when its stored batch is still `expectedBatch` (null: none),
+   * sets the rest of `progress`. Null when the webhook does not exist.
+   */
+  saveWebhookProgress(id: string, expectedBatch: string | null, progress: WebhookProgress, delivery: WebhookDeliveryRecord | null, now: number): Promise<WebhookRecord | null>;
+  /** Appends to a webhook's log alone (a ping). */
+  logWebhookDelivery(id: string, delivery: WebhookDeliveryRecord): Promise<void>;
+  /** A webhook's log, newest first. */
+  webhookDeliveries(id: string, first: number): Promise<WebhookDeliveryRecord[]>;
+  deleteWebhook(id: string): Promise<boolean>;
+  /** How many ENTERED / LEFT events matching the filter come after a position. */
+  countEventsAfter(position: number, filter: WebhookEventFilter): Promise<number>;
+
+  /** A RUNNING import job; `startedAt` on the service's clock, `wallNow` (its first heartbeat) on the wall clock. */
+  createImportJob(
+    input: { workspaceId: string; listId: string; upsert: boolean; columns: string[]; bytesTotal: number | null; owner: string },
+    startedAt: number,
+    wallNow: number,
+  ): Promise<ImportJobRecord>;
+  /**
+   * Writes progress on a RUNNING job and renews its heartbeat. Null when the job is not RUNNING (a
+   * finished job never changes), or, with `staleBefore`, when its heartbeat is not older than that
+   * (ending a job whose process stopped).
+   */
+  updateImportJob(id: string, update: ImportJobUpdate, wallNow: number, staleBefore?: number): Promise<ImportJobRecord | null>;
+  getImportJobs(ids: readonly string[]): Promise<(ImportJobRecord | null)[]>;
+  /** A job's refused rows after a row number, in row order. */
+  importErrors(jobId: string, afterRow: number, first: number): Promise<ImportRowError[]>;
+
+  /**
+   * A value that changes with every commit to the store, by this process or another, read
+   * without I/O; null when the store cannot tell (nothing may then be cached on it).
+   */
+  commitGeneration(): string | null;
+
+  /** Rate limits and connection counts shared by every process on this store. */
+  sharedLimits(): SharedLimits;
+
   /** A value that changes whenever any process commits to the store (cheap to poll). */
   changeToken(): Promise<string>;
+  /**
+   * Calls `onCommit` soon after another process commits (SQLite: within a millisecond or two;
+   * MongoDB: from a change stream on the events and leases). Returns a function that stops it.
+   */
+  watchCommits(onCommit: () => void): () => void;
+  close(): Promise<void>;
+}
+
+/**
+ * Limits that hold across the processes of one store (cluster workers, instances on other
+ * machines), so that N processes do not give a key N times its limit.
+ */
+export interface SharedLimits {
+  /** A rate-limiter-flexible limiter whose counts live in the store. */
+  rateLimiter(options: { points: number; durationSec: number; keyPrefix: string }): RateLimiterAbstract;
+  /**
+   * Counts one more open connection of `key`, held by `holder` (a process), unless `max` are
+   * already open across the processes seen since `staleBefore`. Whether it was counted.
+   */
+  openConnection(key: string, holder: string, max: number, wallNow: number, staleBefore: number): Promise<boolean>;
+  closeConnection(key: string, holder: string): Promise<void>;
+  /** Marks this holder's counts as alive at `wallNow`; returns the other holders that have counts. */
+  heartbeat(holder: string, wallNow: number): Promise<string[]>;
+  /** Forgets a holder's counts (its process is gone). */
+  dropHolder(holder: string): Promise<void>;
   close(): Promise<void>;
 }

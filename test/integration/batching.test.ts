@@ -18,10 +18,14 @@ import { startTestServer, stopAll, type TestServer } from "../support/harness";
 afterAll(stopAll);
 
 /**
- * Not field loading: what the membership engine calls on its own (lease, polling, steps, event
- * feed), and the once-per-request authentication.
+ * Not field loading: what the membership engine and the webhook sender call on their own (lease,
+ * polling, steps, event feed, the webhooks to deliver), the once-per-request authentication, and
+ * the response cache's look at the store's commit generation (no I/O).
  */
 const BACKGROUND = new Set([
+  "activeWebhookIds",
+  "commitGeneration",
+  "leaseHolder",
   "acquireLease",
   "releaseLease",
   "engineStep",

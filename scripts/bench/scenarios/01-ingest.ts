@@ -11,11 +11,10 @@
  *   their indexes, the change feed) into a fresh database, no segments, no engine, no HTTP.
  */
 import { getVariableValues, type OperationDefinitionNode, parse } from "graphql";
-import { type ContactInputShape, cleanContact } from "../../../src/domain/contacts";
+import type { ContactInputShape } from "../../../src/domain/contacts";
 import { buildAppSchema } from "../../../src/schema";
-import { SqliteStore } from "../../../src/stores/sqlite/store";
-import { CATALOG, CUSTOM_FIELDS, describeSelectivity, generateContacts, segmentConditions, selectivity, utcMidnight } from "../data";
-import { rmDb } from "../support/fixtures";
+import { CUSTOM_FIELDS, describeSelectivity, generateContacts, segmentConditions, selectivity, utcMidnight } from "../data";
+import { storeWriteFloor } from "../support/floors";
 import { measured } from "../support/profile";
 import { startChildServer } from "../support/server";
 import { fmt, sleep } from "../support/stats";
@@ -100,7 +99,10 @@ export const ingest: Scenario = {
       }
       // The floors last: the bench process is busy for seconds, longer than an idle keep-alive socket lives.
       const floor = boundaryFloor(bodies, total);
-      const write = await storeWriteFloor(bodies, total, ctx.fixtures.path("s1-store-write.db"));
+      const write = await storeWriteFloor(
+        bodies.map((text) => (JSON.parse(text) as { variables: { contacts: ContactInputShape[] } }).variables.contacts),
+        ctx.fixtures.path("s1-store-write.db"),
+      );
       const bothFloors = 1 / (1 / floor.rate + 1 / write.rate);
       const transitionsPerContact = members / total;
       const shares = selectivity(specs, seed, ctx.quick ? 5_000 : 20_000, { today });
@@ -148,26 +150,4 @@ function boundaryFloor(bodies: readonly string[], total: number): { parseMs: num
     if (parseMs + coerceMs < best.parseMs + best.coerceMs) best = { parseMs, coerceMs, rate: total / ((parseMs + coerceMs) / 1000) };
   }
   return best;
-}
-
-/** insertContacts alone over the same rows, validated outside the clock, into a fresh database. */
-async function storeWriteFloor(bodies: readonly string[], total: number, path: string): Promise<{ ms: number; rate: number }> {
-  rmDb(path);
-  const store = SqliteStore.open(path);
-  try {
-    const list = await store.createList({ workspaceId: "bench", name: "store write floor", customFields: CUSTOM_FIELDS }, Date.now());
-    let ms = 0;
-    for (const text of bodies) {
-      const { variables } = JSON.parse(text) as { variables: { contacts: ContactInputShape[] } };
-      const rows = variables.contacts.map((input) => ({ data: cleanContact(input, CATALOG), patch: { fields: {} } }));
-      const t0 = performance.now();
-      const result = await store.insertContacts(list, rows, false, Date.now());
-      ms += performance.now() - t0;
-      if (result.added !== rows.length) throw new Error(`store write floor: added ${result.added} of ${rows.length}`);
-    }
-    return { ms, rate: total / (ms / 1000) };
-  } finally {
-    await store.close();
-    rmDb(path);
-  }
 }

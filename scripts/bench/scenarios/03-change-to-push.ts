@@ -12,7 +12,7 @@ import { ListModel, type Update } from "../support/model";
 import { measured } from "../support/profile";
 import { type ChildServer, startChildServer } from "../support/server";
 import { fmt, percentile, sleep } from "../support/stats";
-import type { Scenario } from "../support/types";
+import type { BenchContext, Figure, Scenario } from "../support/types";
 import { subscribeList } from "../support/ws";
 
 const UPDATE = `mutation($id: ID!, $input: ContactPatchInput!) { updateContact(id: $id, input: $input) { id } }`;
@@ -38,151 +38,174 @@ function shuffle(count: number, seed: number): number[] {
   return order;
 }
 
+export interface PushLatencyOptions {
+  /** The server's name (its log and database copy). */
+  name: string;
+  /** Environment for the server (WORKERS, …). */
+  env?: Record<string, string>;
+  /** Whether to run the one-at-a-time part before the sustained one. */
+  sequential: boolean;
+}
+
+export interface PushLatencyResult {
+  figures: Figure[];
+  notes: string[];
+  /** The sustained part: write→push latency percentiles (ms), transitions lost, failed requests, answered updates/s. */
+  sustained: { p50: number; p99: number; lost: number; httpErrors: number; throughput: number };
+}
+
 export const changeToPush: Scenario = {
   id: 3,
   name: "Change-to-push latency",
-  async run(ctx) {
-    const fixture = await ctx.fixtures.mid();
-    const model = new ListModel(fixture);
-    const sequentialCount = ctx.quick ? 200 : 1_000;
-    const warmCount = ctx.quick ? 50 : 100;
-    const rate = 1_000;
-    const seconds = ctx.quick ? 5 : 30;
-    const sustainedCount = rate * seconds;
-
-    // Updates are chosen up front, one per contact (distinct contacts), each causing >= 1 transition.
-    const order = shuffle(fixture.count, 4242);
-    const r = rng(mix(4242, 1));
-    const at = evalTime(Date.now());
-    const updates: Update[] = [];
-    for (const index of order) {
-      if (updates.length >= warmCount + sequentialCount + sustainedCount) break;
-      const update = model.propose(index, r, at, (n) => n >= 1);
-      if (update) updates.push(update);
-    }
-    if (updates.length < warmCount + sequentialCount + sustainedCount) throw new Error(`only ${updates.length} updates could be prepared`);
-    const transitionsPerUpdate = updates.reduce((s, u) => s + u.transitions.length, 0) / updates.length;
-    const tracked = updates.map<Tracked>((update) => ({
-      update,
-      body: JSON.stringify({ query: UPDATE, variables: { id: toGlobalId("Contact", update.contactId), input: update.input } }),
-      sentAt: 0,
-      firstAt: null,
-      expected: new Set(update.transitions.map((t) => `${toGlobalId("Segment", t.segmentId)}|${t.kind}`)),
-      unexpected: 0,
-      onFirst: null,
-    }));
-    const byContact = new Map(tracked.map((t) => [toGlobalId("Contact", t.update.contactId), t]));
-
-    const server = await startChildServer(ctx, "s3-latency", ctx.fixtures.copy(fixture, "s3-latency"));
-    let strays = 0;
-    const listId = toGlobalId("ContactList", fixture.listId);
-    const { contactList } = await server.gql.request(`query($id: ID!) { contactList(id: $id) { eventCursor } }`, { id: listId });
-    const subscriber = subscribeList(server.wsUrl, listId, contactList.eventCursor, (arrivedAt, event) => {
-      const t = byContact.get(event.contactId);
-      if (!t) return void strays++;
-      if (!t.expected.delete(`${event.segmentId}|${event.change}`)) t.unexpected++;
-      if (t.firstAt === null) {
-        t.firstAt = arrivedAt;
-        t.onFirst?.();
-      }
-    });
-    try {
-      const { gql } = server;
-      const sendOne = async (t: Tracked) => {
-        const first = new Promise<void>((resolve) => (t.onFirst = resolve));
-        t.sentAt = performance.now();
-        const response = gql.requestBody(t.body);
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), 10_000)));
-        const outcome = await Promise.race([Promise.all([response, first]), timeout]);
-        clearTimeout(timer);
-        if (outcome === "timeout") throw new Error(`no event within 10 s for an update of contact ${t.update.contactId} (${subscriber.errors.length} subscription errors: ${JSON.stringify(subscriber.errors).slice(0, 300)})`);
-      };
-
-      // Warm-up (not measured); its first event also proves the subscription is live.
-      for (const t of tracked.slice(0, warmCount)) await sendOne(t);
-
-      const sequential = tracked.slice(warmCount, warmCount + sequentialCount);
-      const seqCpu = await cpuOf(server, () =>
-        measured(ctx, "sequential updates", async () => {
-          for (const t of sequential) await sendOne(t);
-        }),
-      );
-      const seqLatencies = sequential.map((t) => t.firstAt! - t.sentAt);
-
-      // Sustained: open loop at `rate`/s; a send is never held back by earlier responses. Should the
-      // server fall more than 1 s behind (20 times the p99 target; quick: 0.3 s), sending stops
-      // there so the run stays bounded; the latencies of what was sent are still reported.
-      const backlogLimit = ctx.quick ? 0.3 * rate : rate;
-      const sustained = tracked.slice(warmCount + sequentialCount);
-      let httpErrors = 0;
-      let sent = 0;
-      let answered = 0;
-      let stoppedAt = null as number | null;
-      const responses: Promise<void>[] = [];
-      const started = performance.now();
-      let sendSeconds = 0;
-      const susCpu = await cpuOf(server, () => measured(ctx, "sustained 1000/s", async () => {
-        while (sent < sustained.length && stoppedAt === null) {
-          const due = Math.min(sustained.length, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
-          for (; sent < due; sent++) {
-            const t = sustained[sent]!;
-            t.sentAt = performance.now();
-            responses.push(
-              gql.post(t.body).then(
-                ({ status, text }) => {
-                  answered++;
-                  if (status !== 200 || text.includes('"errors"')) httpErrors++;
-                },
-                () => {
-                  answered++;
-                  httpErrors++;
-                },
-              ),
-            );
-          }
-          if (sent - answered > backlogLimit) stoppedAt = (performance.now() - started) / 1000;
-          await sleep(1);
-        }
-        sendSeconds = (performance.now() - started) / 1000;
-        await Promise.all(responses);
-      }));
-      const answerSeconds = (performance.now() - started) / 1000;
-      // Every expected transition must arrive; give stragglers up to 10 s.
-      const sentUpdates = sustained.slice(0, sent);
-      const deadline = performance.now() + 10_000;
-      while (sentUpdates.some((t) => t.expected.size > 0) && performance.now() < deadline) await sleep(20);
-      const lost = sentUpdates.reduce((s, t) => s + t.expected.size, 0);
-      const expectedTotal = sentUpdates.reduce((s, t) => s + t.update.transitions.length, 0);
-      const unexpected = tracked.reduce((s, t) => s + t.unexpected, 0);
-      const susLatencies = sentUpdates.filter((t) => t.firstAt !== null).map((t) => t.firstAt! - t.sentAt);
-      const rssAfter = server.rssKiB() / 1024;
-
-      const p = (values: number[], q: number) => percentile(values, q);
-      return {
-        figures: [
-          { label: "one at a time: p50", value: p(seqLatencies, 50), unit: "ms", target: { op: "<=", value: 3 } },
-          { label: "one at a time: p99", value: p(seqLatencies, 99), unit: "ms", target: { op: "<=", value: 10 } },
-          { label: `${fmt(rate)} updates/s for ${seconds} s: p99`, value: p(susLatencies, 99), unit: "ms", target: { op: "<=", value: 50 } },
-          { label: "updateContact throughput under that load", value: sent / answerSeconds, unit: "updates/s" },
-          { label: "server event-loop CPU per update under that load", value: susCpu.eventLoop / sent, unit: "ms" },
-          { label: `${fmt(rate)} updates/s: events lost`, value: lost, unit: "", target: { op: "==", value: 0 }, pass: lost === 0 && httpErrors === 0 },
-        ],
-        notes: [
-          `list of ${fmt(fixture.count)} contacts, ${fixture.segments.length} DYNAMIC segments; one graphql-ws client subscribed with listId; ${transitionsPerUpdate.toFixed(2)} transitions per update on average`,
-          `one at a time (${sequential.length} updates after ${warmCount} warm-up): p50 ${p(seqLatencies, 50).toFixed(2)} ms, p90 ${p(seqLatencies, 90).toFixed(2)} ms, p99 ${p(seqLatencies, 99).toFixed(2)} ms, max ${Math.max(...seqLatencies).toFixed(2)} ms`,
-          `one at a time, by transitions per update: ${byTransitions(sequential, p)}`,
-          `sustained: ${fmt(sent)} of ${fmt(sustained.length)} updates sent in ${sendSeconds.toFixed(1)} s${stoppedAt === null ? "" : ` (sending stopped at ${stoppedAt.toFixed(1)} s: more than ${fmt(backlogLimit)} updates unanswered)`}, all answered after ${answerSeconds.toFixed(1)} s (server throughput ${fmt(sent / answerSeconds)} updates/s); p50 ${p(susLatencies, 50).toFixed(1)} ms, p99 ${p(susLatencies, 99).toFixed(1)} ms, max ${Math.max(...susLatencies).toFixed(1)} ms; ${fmt(expectedTotal)} transitions expected, ${lost} lost, ${unexpected} unexpected, ${strays} stray events, ${httpErrors} HTTP/GraphQL errors, ${subscriber.errors.length} subscription errors`,
-          `server CPU per update, event-loop thread / all threads: one at a time ${(seqCpu.eventLoop / sequential.length).toFixed(3)} / ${(seqCpu.process / sequential.length).toFixed(3)} ms; sustained ${(susCpu.eventLoop / sent).toFixed(3)} / ${(susCpu.process / sent).toFixed(3)} ms, the event loop busy ${((100 * susCpu.eventLoop) / susCpu.wallMs).toFixed(0)} % of the ${(susCpu.wallMs / 1000).toFixed(1)} s`,
-          `server VmRSS after the sustained load: ${rssAfter.toFixed(1)} MiB`,
-        ],
-      };
-    } finally {
-      await subscriber.close();
-      await server.stop();
-    }
-  },
+  run: (ctx) => pushLatency(ctx, { name: "s3-latency", sequential: true }),
 };
+
+/**
+ * Scenario 3's measurement, also run by scenario 15 against several server processes (where
+ * the CPU figures, read from the one process it started, are left out).
+ */
+export async function pushLatency(ctx: BenchContext, options: PushLatencyOptions): Promise<PushLatencyResult> {
+  const fixture = await ctx.fixtures.mid();
+  const model = new ListModel(fixture);
+  const sequentialCount = !options.sequential ? 0 : ctx.quick ? 200 : 1_000;
+  const warmCount = ctx.quick ? 50 : 100;
+  const rate = 1_000;
+  const seconds = ctx.quick ? 5 : 30;
+  const sustainedCount = rate * seconds;
+
+  // Updates are chosen up front, one per contact (distinct contacts), each causing >= 1 transition.
+  const order = shuffle(fixture.count, 4242);
+  const r = rng(mix(4242, 1));
+  const at = evalTime(Date.now());
+  const updates: Update[] = [];
+  for (const index of order) {
+    if (updates.length >= warmCount + sequentialCount + sustainedCount) break;
+    const update = model.propose(index, r, at, (n) => n >= 1);
+    if (update) updates.push(update);
+  }
+  if (updates.length < warmCount + sequentialCount + sustainedCount) throw new Error(`only ${updates.length} updates could be prepared`);
+  const transitionsPerUpdate = updates.reduce((s, u) => s + u.transitions.length, 0) / updates.length;
+  const tracked = updates.map<Tracked>((update) => ({
+    update,
+    body: JSON.stringify({ query: UPDATE, variables: { id: toGlobalId("Contact", update.contactId), input: update.input } }),
+    sentAt: 0,
+    firstAt: null,
+    expected: new Set(update.transitions.map((t) => `${toGlobalId("Segment", t.segmentId)}|${t.kind}`)),
+    unexpected: 0,
+    onFirst: null,
+  }));
+  const byContact = new Map(tracked.map((t) => [toGlobalId("Contact", t.update.contactId), t]));
+
+  const server = await startChildServer(ctx, options.name, ctx.fixtures.copy(fixture, options.name), options.env);
+  let strays = 0;
+  const listId = toGlobalId("ContactList", fixture.listId);
+  const { contactList } = await server.gql.request(`query($id: ID!) { contactList(id: $id) { eventCursor } }`, { id: listId });
+  const subscriber = subscribeList(server.wsUrl, listId, contactList.eventCursor, (arrivedAt, event) => {
+    const t = byContact.get(event.contactId);
+    if (!t) return void strays++;
+    if (!t.expected.delete(`${event.segmentId}|${event.change}`)) t.unexpected++;
+    if (t.firstAt === null) {
+      t.firstAt = arrivedAt;
+      t.onFirst?.();
+    }
+  });
+  try {
+    const { gql } = server;
+    const sendOne = async (t: Tracked) => {
+      const first = new Promise<void>((resolve) => (t.onFirst = resolve));
+      t.sentAt = performance.now();
+      const response = gql.requestBody(t.body);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), 10_000)));
+      const outcome = await Promise.race([Promise.all([response, first]), timeout]);
+      clearTimeout(timer);
+      if (outcome === "timeout") throw new Error(`no event within 10 s for an update of contact ${t.update.contactId} (${subscriber.errors.length} subscription errors: ${JSON.stringify(subscriber.errors).slice(0, 300)})`);
+    };
+
+    // Warm-up (not measured); its first event also proves the subscription is live.
+    for (const t of tracked.slice(0, warmCount)) await sendOne(t);
+
+    const sequential = tracked.slice(warmCount, warmCount + sequentialCount);
+    const seqCpu = await cpuOf(server, () =>
+      measured(ctx, "sequential updates", async () => {
+        for (const t of sequential) await sendOne(t);
+      }),
+    );
+    const seqLatencies = sequential.map((t) => t.firstAt! - t.sentAt);
+
+    // Sustained: open loop at `rate`/s; a send is never held back by earlier responses. Should the
+    // server fall more than 1 s behind (20 times the p99 target; quick: 0.3 s), sending stops
+    // there so the run stays bounded; the latencies of what was sent are still reported.
+    const backlogLimit = ctx.quick ? 0.3 * rate : rate;
+    const sustained = tracked.slice(warmCount + sequentialCount);
+    let httpErrors = 0;
+    let sent = 0;
+    let answered = 0;
+    let stoppedAt = null as number | null;
+    const responses: Promise<void>[] = [];
+    const started = performance.now();
+    let sendSeconds = 0;
+    const susCpu = await cpuOf(server, () => measured(ctx, "sustained 1000/s", async () => {
+      while (sent < sustained.length && stoppedAt === null) {
+        const due = Math.min(sustained.length, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
+        for (; sent < due; sent++) {
+          const t = sustained[sent]!;
+          t.sentAt = performance.now();
+          responses.push(
+            gql.post(t.body).then(
+              ({ status, text }) => {
+                answered++;
+                if (status !== 200 || text.includes('"errors"')) httpErrors++;
+              },
+              () => {
+                answered++;
+                httpErrors++;
+              },
+            ),
+          );
+        }
+        if (sent - answered > backlogLimit) stoppedAt = (performance.now() - started) / 1000;
+        await sleep(1);
+      }
+      sendSeconds = (performance.now() - started) / 1000;
+      await Promise.all(responses);
+    }));
+    const answerSeconds = (performance.now() - started) / 1000;
+    // Every expected transition must arrive; give stragglers up to 10 s.
+    const sentUpdates = sustained.slice(0, sent);
+    const deadline = performance.now() + 10_000;
+    while (sentUpdates.some((t) => t.expected.size > 0) && performance.now() < deadline) await sleep(20);
+    const lost = sentUpdates.reduce((s, t) => s + t.expected.size, 0);
+    const expectedTotal = sentUpdates.reduce((s, t) => s + t.update.transitions.length, 0);
+    const unexpected = tracked.reduce((s, t) => s + t.unexpected, 0);
+    const susLatencies = sentUpdates.filter((t) => t.firstAt !== null).map((t) => t.firstAt! - t.sentAt);
+    const rssAfter = server.rssKiB() / 1024;
+
+    const p = (values: number[], q: number) => percentile(values, q);
+    return {
+      sustained: { p50: p(susLatencies, 50), p99: p(susLatencies, 99), lost, httpErrors, throughput: sent / answerSeconds },
+      figures: [
+        { label: "one at a time: p50", value: p(seqLatencies, 50), unit: "ms", target: { op: "<=", value: 3 } },
+        { label: "one at a time: p99", value: p(seqLatencies, 99), unit: "ms", target: { op: "<=", value: 10 } },
+        { label: `${fmt(rate)} updates/s for ${seconds} s: p99`, value: p(susLatencies, 99), unit: "ms", target: { op: "<=", value: 50 } },
+        { label: "updateContact throughput under that load", value: sent / answerSeconds, unit: "updates/s" },
+        { label: "server event-loop CPU per update under that load", value: susCpu.eventLoop / sent, unit: "ms" },
+        { label: `${fmt(rate)} updates/s: events lost`, value: lost, unit: "", target: { op: "==", value: 0 }, pass: lost === 0 && httpErrors === 0 },
+      ],
+      notes: [
+        `list of ${fmt(fixture.count)} contacts, ${fixture.segments.length} DYNAMIC segments; one graphql-ws client subscribed with listId; ${transitionsPerUpdate.toFixed(2)} transitions per update on average`,
+        `one at a time (${sequential.length} updates after ${warmCount} warm-up): p50 ${p(seqLatencies, 50).toFixed(2)} ms, p90 ${p(seqLatencies, 90).toFixed(2)} ms, p99 ${p(seqLatencies, 99).toFixed(2)} ms, max ${Math.max(...seqLatencies).toFixed(2)} ms`,
+        `one at a time, by transitions per update: ${byTransitions(sequential, p)}`,
+        `sustained: ${fmt(sent)} of ${fmt(sustained.length)} updates sent in ${sendSeconds.toFixed(1)} s${stoppedAt === null ? "" : ` (sending stopped at ${stoppedAt.toFixed(1)} s: more than ${fmt(backlogLimit)} updates unanswered)`}, all answered after ${answerSeconds.toFixed(1)} s (server throughput ${fmt(sent / answerSeconds)} updates/s); p50 ${p(susLatencies, 50).toFixed(1)} ms, p99 ${p(susLatencies, 99).toFixed(1)} ms, max ${Math.max(...susLatencies).toFixed(1)} ms; ${fmt(expectedTotal)} transitions expected, ${lost} lost, ${unexpected} unexpected, ${strays} stray events, ${httpErrors} HTTP/GraphQL errors, ${subscriber.errors.length} subscription errors`,
+        `server CPU per update, event-loop thread / all threads: one at a time ${(seqCpu.eventLoop / sequential.length).toFixed(3)} / ${(seqCpu.process / sequential.length).toFixed(3)} ms; sustained ${(susCpu.eventLoop / sent).toFixed(3)} / ${(susCpu.process / sent).toFixed(3)} ms, the event loop busy ${((100 * susCpu.eventLoop) / susCpu.wallMs).toFixed(0)} % of the ${(susCpu.wallMs / 1000).toFixed(1)} s`,
+        `server VmRSS after the sustained load: ${rssAfter.toFixed(1)} MiB`,
+      ],
+    };
+  } finally {
+    await subscriber.close();
+    await server.stop();
+  }
+}
 
 /** The server's CPU time (ms) over what `fn` waits for, and the wall time it took. */
 async function cpuOf(server: ChildServer, fn: () => Promise<unknown>): Promise<{ eventLoop: number; process: number; wallMs: number }> {

@@ -85,7 +85,7 @@ export async function preloadFile(path: string, spec: LoadSpec): Promise<ListFix
 }
 
 export function rmDb(path: string): void {
-  for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(path + suffix, { force: true });
+  for (const suffix of ["", "-wal", "-shm", "-journal", "-limits", "-limits-wal", "-limits-shm"]) rmSync(path + suffix, { force: true });
 }
 
 export function copyDb(from: string, to: string): string {

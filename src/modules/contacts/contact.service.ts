@@ -6,13 +6,20 @@ import { catalogOf, type Condition, dates, evalTime, normalizeText } from "../..
 import { type ContactInputShape, cleanContact, cleanContactPatch } from "../../domain/contacts";
 import type { Caller } from "../../caller";
 import type { ServiceDeps } from "../../services";
-import type { ContactRecord, ListRecord, Mark, NewContact } from "../../stores/port";
+import type { ContactRecord, ImportJobUpdate, InsertContactsResult, ListRecord, Mark, NewContact } from "../../stores/port";
 import { decodeTimeCursor, parseListCondition, requireList, timeCursor } from "../lists/list.service";
 
 export interface RowError {
   index: number;
   code: string;
   message: string;
+}
+
+/** What a batch of rows did: contacts added and updated, and the rows refused. */
+export interface WriteOutcome {
+  added: number;
+  updated: number;
+  errors: RowError[];
 }
 
 export class ContactService {
@@ -69,18 +76,36 @@ export class ContactService {
     if (rows.length > Limits.maxContactsPerCall) {
       throw badInput(`addContacts takes at most ${Limits.maxContactsPerCall} contacts per call, got ${rows.length}`, { argument: "contacts" });
     }
+    const outcome = await this.write(list, rows, upsert);
+    ctx.dropLoaders();
+    return outcome;
+  }
+
+  /**
+   * Validates rows against the list, writes the valid ones in one transaction and lets the engine
+   * apply them (as every contact write): addContacts and CSV imports alike. Refused rows are errors
+   * by index into `rows`; their messages name a row by `rowNumbers[index]` (by default its index).
+   * With `job`, that import's progress, made from the outcome, is written in the same transaction.
+   */
+  async write(
+    list: ListRecord,
+    rows: readonly ContactInputShape[],
+    upsert: boolean,
+    options: { rowNumbers?: readonly number[]; job?: { id: string; progress(outcome: WriteOutcome): ImportJobUpdate } } = {},
+  ): Promise<WriteOutcome> {
     const catalog = catalogOf(list.customFields);
     const errors: RowError[] = [];
     const accepted: NewContact[] = [];
     const positions: number[] = [];
     const firstRowOfEmail = new Map<string, number>();
+    const rowNumber = (index: number) => options.rowNumbers?.[index] ?? index;
     rows.forEach((row, index) => {
       try {
         const data = cleanContact(row, catalog);
         const key = normalizeText(data.email);
         const earlier = firstRowOfEmail.get(key);
         if (earlier !== undefined && !upsert) {
-          errors.push({ index, code: ErrorCode.Conflict, message: `the email ${data.email} repeats row ${earlier}` });
+          errors.push({ index, code: ErrorCode.Conflict, message: `the email ${data.email} repeats row ${rowNumber(earlier)}` });
           return;
         }
         if (earlier === undefined) firstRowOfEmail.set(key, index);
@@ -91,15 +116,20 @@ export class ContactService {
         errors.push({ index, code: error.code, message: error.message });
       }
     });
-    const result = await this.deps.store.insertContacts(list, accepted, upsert, this.deps.clock.now());
-    for (const conflictIndex of result.conflicts) {
-      const index = positions[conflictIndex]!;
-      errors.push({ index, code: ErrorCode.Conflict, message: `a contact with the email ${accepted[conflictIndex]!.data.email} already exists in this list` });
-    }
-    errors.sort((a, b) => a.index - b.index);
+    const outcomeOf = (result: InsertContactsResult): WriteOutcome => {
+      const all = [...errors];
+      for (const conflictIndex of result.conflicts) {
+        const index = positions[conflictIndex]!;
+        all.push({ index, code: ErrorCode.Conflict, message: `a contact with the email ${accepted[conflictIndex]!.data.email} already exists in this list` });
+      }
+      all.sort((a, b) => a.index - b.index);
+      return { added: result.added, updated: result.updated, errors: all };
+    };
+    const { job } = options;
+    const batch = job && { jobId: job.id, wallNow: Date.now(), update: (result: InsertContactsResult) => job.progress(outcomeOf(result)) };
+    const result = await this.deps.store.insertContacts(list, accepted, upsert, this.deps.clock.now(), batch);
     await this.settle(result.mark);
-    ctx.dropLoaders();
-    return { added: result.added, updated: result.updated, errors };
+    return outcomeOf(result);
   }
 
   async update(ctx: Caller, id: string, input: ContactInputShape): Promise<ContactRecord> {

@@ -95,9 +95,9 @@ export class ContactConnection {
   count!: () => Promise<number>;
 }
 
-@ObjectType("ContactRowError", { description: "A row of addContacts that was not kept." })
+@ObjectType("ContactRowError", { description: "A row that was not kept: of addContacts, or of a CSV import (ImportJob.errors)." })
 export class ContactRowError {
-  @Field(() => Int, { description: "Position of the row in `contacts`." })
+  @Field(() => Int, { description: "addContacts: the position of the row in `contacts`. An import: the 1-based data row of the file (the header excluded)." })
   index!: number;
 
   @Field(() => String, { description: "BAD_USER_INPUT (invalid row) or CONFLICT (email already in the list or repeated in the call)." })

@@ -7,7 +7,17 @@ import type { ServiceDeps } from "../../services";
 import type { EventFilter, MembershipEvent } from "../../stores/port";
 
 export function eventCursor(event: MembershipEvent): string {
-  return encodeCursor("e", [event.seq]);
+  return positionCursor(event.seq);
+}
+
+/** The public cursor of a position in the event log. */
+export function positionCursor(position: number): string {
+  return encodeCursor("e", [position]);
+}
+
+/** The position of the newest event committed. */
+export async function latestEventPosition(deps: Pick<ServiceDeps, "feed" | "store">): Promise<number> {
+  return Math.max(deps.feed.latestSeq, (await deps.store.engineStatus()).latestEvent);
 }
 
 export class MembershipEventService {
@@ -29,8 +39,7 @@ export class MembershipEventService {
 
   /** The log's current position: subscribing after it receives every later change. */
   async currentCursor(): Promise<string> {
-    const latest = Math.max(this.deps.feed.latestSeq, (await this.deps.store.engineStatus()).latestEvent);
-    return encodeCursor("e", [latest]);
+    return positionCursor(await latestEventPosition(this.deps));
   }
 
   /** Checks a subscription's arguments and opens its stream: replay after the cursor, then live. */

@@ -6,7 +6,7 @@
  */
 import type { Db, ObjectId, Timestamp } from "mongodb";
 import type { CustomFieldDef, StoredCondition } from "../../conditions";
-import type { MemberEdit, MembershipEvent, SegmentStatus, SegmentType } from "../port";
+import type { MemberEdit, MembershipEvent, SegmentStatus, SegmentType, WebhookBatch, WebhookStatus, ImportStatus } from "../port";
 import type { ContactDoc } from "./documents";
 
 export interface ListDoc {
@@ -132,6 +132,64 @@ export interface ApiKeyDoc {
   revokedAt: Date | null;
 }
 
+/** A webhook: its position in the event log and the batch it is delivering. */
+export interface WebhookDoc {
+  listId: ObjectId;
+  /** Null: every segment of the list. */
+  segmentIds: ObjectId[] | null;
+  url: string;
+  secret: string;
+  status: WebhookStatus;
+  position: number;
+  acknowledgedThrough: number | null;
+  batch: WebhookBatch | null;
+  failingSince: Date | null;
+  nextAttemptAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One entry of a webhook's delivery log (the last 100 are kept). */
+export interface WebhookDeliveryDoc {
+  webhookId: ObjectId;
+  deliveryId: string;
+  attempt: number;
+  eventCount: number;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  at: Date;
+}
+
+/** A CSV import: where it stands, and the process running it with its last heartbeat. */
+export interface ImportJobDoc {
+  workspaceId: string;
+  listId: ObjectId;
+  status: ImportStatus;
+  upsert: boolean;
+  columns: string[];
+  rowsRead: number;
+  added: number;
+  updated: number;
+  failed: number;
+  bytesRead: number;
+  bytesTotal: number | null;
+  failure: string | null;
+  owner: string;
+  heartbeatAt: Date;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+/** A refused row of an import, with its cells as read. */
+export interface ImportErrorDoc {
+  jobId: ObjectId;
+  row: number;
+  code: string;
+  message: string;
+  cells: string[];
+}
+
 export const ENGINE_STATE_ID = "engine";
 
 export function collectionsOf(db: Db) {
@@ -149,6 +207,10 @@ export function collectionsOf(db: Db) {
     state: db.collection<EngineStateDoc>("engine_state"),
     leases: db.collection<LeaseDoc>("leases"),
     apiKeys: db.collection<ApiKeyDoc>("api_keys"),
+    webhooks: db.collection<WebhookDoc>("webhooks"),
+    webhookDeliveries: db.collection<WebhookDeliveryDoc>("webhook_deliveries"),
+    importJobs: db.collection<ImportJobDoc>("import_jobs"),
+    importErrors: db.collection<ImportErrorDoc>("import_errors"),
   };
 }
 

@@ -201,6 +201,79 @@ export const apiKeySchema = new Schema(
 apiKeySchema.index({ hash: 1 }, { unique: true });
 apiKeySchema.index({ prefix: 1 });
 
+export const webhookSchema = new Schema(
+  {
+    listId: { type: ObjectId, required: true },
+    segmentIds: { type: [ObjectId], default: null },
+    url: { type: String, required: true },
+    secret: { type: String, required: true },
+    status: { type: String, enum: ["ACTIVE", "FAILING", "DISABLED"], required: true },
+    /** Every event of the webhook up to this event-log position is acknowledged. */
+    position: { type: Number, required: true },
+    acknowledgedThrough: { type: Number, default: null },
+    /** The batch being delivered: delivery id, last position, attempts so far. */
+    batch: { type: Mixed, default: null },
+    failingSince: { type: Date, default: null },
+    nextAttemptAt: { type: Date, default: null },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: "webhooks", versionKey: false },
+);
+webhookSchema.index({ listId: 1 });
+
+export const webhookDeliverySchema = new Schema(
+  {
+    webhookId: { type: ObjectId, required: true },
+    deliveryId: { type: String, required: true },
+    attempt: { type: Number, required: true },
+    eventCount: { type: Number, required: true },
+    statusCode: { type: Number, default: null },
+    error: { type: String, default: null },
+    durationMs: { type: Number, required: true },
+    at: { type: Date, required: true },
+  },
+  { collection: "webhook_deliveries", versionKey: false },
+);
+webhookDeliverySchema.index({ webhookId: 1, _id: -1 });
+
+/** CSV imports: where each stands, and the process running it with its last heartbeat. */
+export const importJobSchema = new Schema(
+  {
+    workspaceId: { type: String, required: true },
+    listId: { type: ObjectId, required: true },
+    status: { type: String, enum: ["RUNNING", "DONE", "FAILED"], required: true },
+    upsert: { type: Boolean, required: true },
+    /** The file's header row as given. */
+    columns: [String],
+    rowsRead: { type: Number, default: 0 },
+    added: { type: Number, default: 0 },
+    updated: { type: Number, default: 0 },
+    failed: { type: Number, default: 0 },
+    bytesRead: { type: Number, default: 0 },
+    bytesTotal: { type: Number, default: null },
+    failure: { type: String, default: null },
+    owner: { type: String, required: true },
+    heartbeatAt: { type: Date, required: true },
+    startedAt: { type: Date, required: true },
+    finishedAt: { type: Date, default: null },
+  },
+  { collection: "import_jobs", versionKey: false },
+);
+
+/** Every refused row of an import, with its cells as read. */
+export const importErrorSchema = new Schema(
+  {
+    jobId: { type: ObjectId, required: true },
+    row: { type: Number, required: true },
+    code: { type: String, required: true },
+    message: { type: String, required: true },
+    cells: [String],
+  },
+  { collection: "import_errors", versionKey: false },
+);
+importErrorSchema.index({ jobId: 1, row: 1 }, { unique: true });
+
 /** The event runs' schema with retention as a TTL index (it follows EVENT_RETENTION at each start). */
 function eventsWithRetention(retentionSeconds: number): Schema {
   const events = eventSchema.clone();
@@ -223,6 +296,10 @@ function schemas(retentionSeconds: number) {
     EngineState: engineStateSchema,
     Lease: leaseSchema,
     ApiKey: apiKeySchema,
+    Webhook: webhookSchema,
+    WebhookDelivery: webhookDeliverySchema,
+    ImportJob: importJobSchema,
+    ImportError: importErrorSchema,
   };
 }
 
@@ -242,6 +319,10 @@ export function defineModels(connection: Connection, retentionSeconds: number) {
     EngineState: connection.model("EngineState", all.EngineState),
     Lease: connection.model("Lease", all.Lease),
     ApiKey: connection.model("ApiKey", all.ApiKey),
+    Webhook: connection.model("Webhook", all.Webhook),
+    WebhookDelivery: connection.model("WebhookDelivery", all.WebhookDelivery),
+    ImportJob: connection.model("ImportJob", all.ImportJob),
+    ImportError: connection.model("ImportError", all.ImportError),
   };
 }
 

@@ -4,7 +4,8 @@
  * change stream on the database, so writes made by other programs count too. A write's mark is
  * the cluster time its session reports after it.
  */
-import { type ClientSession, type Document, type Filter, type MongoClient, MongoServerError, type ObjectId, type WithId } from "mongodb";
+import { isDeepStrictEqual } from "node:util";
+import { type ChangeStream, type ClientSession, type Document, type Filter, type MongoClient, MongoServerError, type ObjectId, type WithId } from "mongodb";
 import type { Connection } from "mongoose";
 import { type Condition, catalogOf, type CustomFieldDef, type EvalTime, normalizeText, type StoredCondition } from "../../conditions";
 import { conflict, notFound } from "../../common/errors";
@@ -40,10 +41,19 @@ import {
   type TimeKey,
   type VerifyReport,
   type Written,
+  type WebhookDeliveryRecord,
+  type WebhookEventFilter,
+  type WebhookProgress,
+  type WebhookRecord,
+  type ImportBatch,
+  type ImportJobRecord,
+  type ImportJobUpdate,
+  type ImportRowError,
 } from "../port";
 import { type ChangeEventDoc, FEED_PIPELINE, timestampMark } from "./change-events";
 import type { ChangeStreamLike, FeedPosition } from "./change-feed";
 import { type Collections, collectionsOf, type CommandBody, type CommandDoc, ENGINE_STATE_ID, type EventDoc, type ListDoc, type SegmentDoc } from "./collections";
+import { MongoSharedLimits } from "./shared-limits";
 import { compileMongoFilter } from "./condition-filter";
 import { connectMongo } from "./connect";
 import { type ContactDoc, contactDataOf, contactFields } from "./documents";
@@ -51,6 +61,8 @@ import { apiKeyRecord, contactRecord, eventsOfRun, listRecord, oid, oids, segmen
 import { pageFromBuckets } from "./static-buckets";
 import { dynamicMembers, fillBuckets, FIRST_MARK, MongoEngine, referencedMembers, segmentsOfContacts } from "./step-tx";
 import { MongoVerifyTx } from "./verify";
+import { MongoWebhooks } from "./webhooks";
+import { MongoImports } from "./imports";
 
 function byIds<T extends { id: string }>(ids: readonly string[], records: T[]): (T | null)[] {
   const map = new Map(records.map((record) => [record.id, record]));
@@ -100,10 +112,15 @@ export class MongoStore implements Store {
   private readonly engine: MongoEngine;
   private readonly c: Collections;
   private readonly client: MongoClient;
+  private readonly webhooks: MongoWebhooks;
+  private readonly imports: MongoImports;
+  private limits: MongoSharedLimits | null = null;
 
   private constructor(private readonly connection: Connection) {
     this.client = connection.getClient();
     this.c = collectionsOf(connection.db!);
+    this.webhooks = new MongoWebhooks(this.client, this.c);
+    this.imports = new MongoImports(this.client, this.c);
     const db = connection.db!;
     this.engine = new MongoEngine(this.client, this.c, this.compiler, (position: FeedPosition): ChangeStreamLike =>
       // A short await keeps tryNext from holding the engine when nothing happens (it is polled every 50 ms).
@@ -217,17 +234,20 @@ export class MongoStore implements Store {
     if (segmentIds === null) return false;
     for (const segmentId of segmentIds) this.compiler.forget(segmentId.toHexString());
     await this.dropMembers(segmentIds);
+    await this.webhooks.deleteOfList(listId);
     await this.c.contacts.deleteMany({ listId });
     return true;
   }
 
   // Contacts
 
-  async insertContacts(list: ListRecord, rows: NewContact[], upsert: boolean, now: number): Promise<InsertContactsResult> {
+  async insertContacts(list: ListRecord, rows: NewContact[], upsert: boolean, now: number, job?: ImportBatch): Promise<InsertContactsResult> {
     const listId = oid(list.id);
     if (!listId) throw notFound("ContactList", list.id);
     const catalog = catalogOf(list.customFields);
     const at = new Date(now);
+    /** Contacts the (last attempt at the) transaction inserted or changed. */
+    let written = 0;
     const { value: result, mark } = await this.transaction(async (session) => {
       if (!(await this.c.lists.findOne({ _id: listId }, { session, projection: { _id: 1 } }))) throw notFound("ContactList", list.id);
       const emails = rows.map((row) => normalizeText(row.data.email));
@@ -253,9 +273,14 @@ export class MongoStore implements Store {
           return;
         }
         if (current) {
-          const next = { ...current, ...contactFields(applyPatch(contactDataOf(current), row.patch), catalog), updatedAt: at };
-          existing.set(email, next);
-          updates.set(email, next);
+          const before = contactDataOf(current);
+          const data = applyPatch(before, row.patch);
+          // A row that changes nothing leaves the contact as it is.
+          if (!isDeepStrictEqual(data, before)) {
+            const next = { ...current, ...contactFields(data, catalog), updatedAt: at };
+            existing.set(email, next);
+            updates.set(email, next);
+          }
         } else {
           const pending = inserts[insertedAt.get(email)!]!;
           inserts[insertedAt.get(email)!] = { ...pending, ...contactFields(applyPatch(contactDataOf(pending), row.patch), catalog) };
@@ -281,9 +306,11 @@ export class MongoStore implements Store {
         result.ids[index] = id ? id.toHexString() : null;
       });
       if (result.added > 0) await this.c.lists.updateOne({ _id: listId }, { $inc: { contactCount: result.added } }, { session });
+      if (job && !(await this.imports.update(job.jobId, job.update(result), job.wallNow, undefined, session))) throw conflict(`the import ${job.jobId} is no longer running`);
+      written = inserts.length + updates.size;
       return result;
     });
-    return { ...result, mark: result.added + result.updated > 0 ? mark : null };
+    return { ...result, mark: written > 0 ? mark : null };
   }
 
   async updateContact(id: string, workspaceId: string, patchFor: (list: ListRecord) => ContactPatch, now: number): Promise<Written<ContactRecord> | null> {
@@ -511,10 +538,10 @@ export class MongoStore implements Store {
 
   // Engine
 
-  async acquireLease(name: string, holder: string, wallNow: number, ttlMs: number): Promise<boolean> {
+  async acquireLease(name: string, holder: string, wallNow: number, ttlMs: number, replacing?: string): Promise<boolean> {
     try {
       const doc = await this.c.leases.findOneAndUpdate(
-        { _id: name, $or: [{ holder }, { expiresAt: { $lte: new Date(wallNow) } }] },
+        { _id: name, $or: [{ holder }, { expiresAt: { $lte: new Date(wallNow) } }, ...(replacing ? [{ holder: replacing }] : [])] },
         { $set: { holder, expiresAt: new Date(wallNow + ttlMs) } },
         { upsert: true, returnDocument: "after" },
       );
@@ -526,9 +553,15 @@ export class MongoStore implements Store {
     }
   }
 
+  async leaseHolder(name: string, wallNow: number): Promise<string | null> {
+    const lease = await this.c.leases.findOne({ _id: name, expiresAt: { $gt: new Date(wallNow) } }, { projection: { holder: 1 } });
+    return lease?.holder ?? null;
+  }
+
   async releaseLease(name: string, holder: string): Promise<void> {
     await this.c.leases.deleteOne({ _id: name, holder });
-    await this.engine.close();
+    // The engine's change stream is the engine lease holder's alone; other leases leave it open.
+    if (name === ENGINE_LEASE) await this.engine.close();
   }
 
   engineStep(input: EngineStepInput): Promise<EngineStepResult> {
@@ -664,6 +697,70 @@ export class MongoStore implements Store {
     return this.c.apiKeys.countDocuments();
   }
 
+  // Webhooks
+
+  createWebhook(input: { listId: string; segmentIds: string[] | null; url: string; secret: string; position: number }, now: number): Promise<WebhookRecord> {
+    return this.webhooks.create(input, now);
+  }
+
+  getWebhooks(ids: readonly string[]): Promise<(WebhookRecord | null)[]> {
+    return this.webhooks.get(ids);
+  }
+
+  webhooksOfList(listId: string): Promise<WebhookRecord[]> {
+    return this.webhooks.ofList(listId);
+  }
+
+  activeWebhookIds(): Promise<string[]> {
+    return this.webhooks.activeIds();
+  }
+
+  setWebhookEnabled(id: string, enabled: boolean, now: number): Promise<WebhookRecord | null> {
+    return this.webhooks.setEnabled(id, enabled, now);
+  }
+
+  saveWebhookProgress(id: string, expectedBatch: string | null, progress: WebhookProgress, delivery: WebhookDeliveryRecord | null, now: number): Promise<WebhookRecord | null> {
+    return this.webhooks.saveProgress(id, expectedBatch, progress, delivery, now);
+  }
+
+  logWebhookDelivery(id: string, delivery: WebhookDeliveryRecord): Promise<void> {
+    return this.webhooks.logDelivery(id, delivery);
+  }
+
+  webhookDeliveries(id: string, first: number): Promise<WebhookDeliveryRecord[]> {
+    return this.webhooks.deliveries(id, first);
+  }
+
+  deleteWebhook(id: string): Promise<boolean> {
+    return this.webhooks.delete(id);
+  }
+
+  countEventsAfter(position: number, filter: WebhookEventFilter): Promise<number> {
+    return this.webhooks.countEventsAfter(position, filter);
+  }
+
+  // Imports
+
+  createImportJob(
+    input: { workspaceId: string; listId: string; upsert: boolean; columns: string[]; bytesTotal: number | null; owner: string },
+    startedAt: number,
+    wallNow: number,
+  ): Promise<ImportJobRecord> {
+    return this.imports.create(input, startedAt, wallNow);
+  }
+
+  updateImportJob(id: string, update: ImportJobUpdate, wallNow: number, staleBefore?: number): Promise<ImportJobRecord | null> {
+    return this.imports.update(id, update, wallNow, staleBefore);
+  }
+
+  getImportJobs(ids: readonly string[]): Promise<(ImportJobRecord | null)[]> {
+    return this.imports.get(ids);
+  }
+
+  importErrors(jobId: string, afterRow: number, first: number): Promise<ImportRowError[]> {
+    return this.imports.errors(jobId, afterRow, first);
+  }
+
   async changeToken(): Promise<string> {
     const [event, state, building, lease] = await Promise.all([
       this.c.events.find({}, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next(),
@@ -675,6 +772,36 @@ export class MongoStore implements Store {
     // The leader's change stream is read ahead here, so new changes change the token.
     const pending = await this.engine.readAhead();
     return `${event?._id ?? 0}|${state?.applied ?? ""}|${building}|${pending}|${lease?.holder ?? ""}`;
+  }
+
+  /** A commit by another instance cannot be known without a round trip: nothing is cached. */
+  commitGeneration(): null {
+    return null;
+  }
+
+  sharedLimits(): MongoSharedLimits {
+    return (this.limits ??= new MongoSharedLimits(this.connection.db!));
+  }
+
+  /** A change stream on the event log and the leases: new events, and a lease given up or taken. */
+  watchCommits(onCommit: () => void): () => void {
+    let stopped = false;
+    let stream: ChangeStream | null = null;
+    const open = () => {
+      if (stopped) return;
+      stream = this.connection.db!.watch([{ $match: { "ns.coll": { $in: ["events", "leases"] } } }], { batchSize: 1_000 });
+      stream.on("change", () => onCommit());
+      // The engine's poll is the safety net while the stream is re-opened.
+      stream.on("error", () => {
+        void stream?.close().catch(() => undefined);
+        setTimeout(open, 1_000).unref();
+      });
+    };
+    open();
+    return () => {
+      stopped = true;
+      void stream?.close().catch(() => undefined);
+    };
   }
 
   async close(): Promise<void> {

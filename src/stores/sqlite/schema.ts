@@ -177,14 +177,84 @@ export const MIGRATIONS: (string | ((db: Database.Database) => void))[] = [
     PRIMARY KEY (segment_id, contact_id)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Webhooks: each is a position in the event log (everything of its list, or of its segments,
+  -- up to it is acknowledged) and the batch it is delivering, retried until acknowledged.
+  CREATE TABLE webhooks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    list_id INTEGER NOT NULL,
+    segment_ids TEXT,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    status TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    acknowledged_through INTEGER,
+    batch_id TEXT,
+    batch_through INTEGER,
+    batch_attempts INTEGER NOT NULL DEFAULT 0,
+    failing_since INTEGER,
+    next_attempt_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX webhooks_by_list ON webhooks (list_id);
+  -- The last requests to each webhook's receiver (and notes on delivery).
+  CREATE TABLE webhook_deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook_id INTEGER NOT NULL,
+    delivery_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    event_count INTEGER NOT NULL,
+    status_code INTEGER,
+    error TEXT,
+    duration_ms INTEGER NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, seq);
+  `,
+  `
+  -- CSV imports: where each stands, and the process running it with its last heartbeat (a job
+  -- whose heartbeat stops reads FAILED). Jobs outlive their list, so that an import into a list
+  -- deleted meanwhile still tells what happened.
+  CREATE TABLE import_jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id TEXT NOT NULL,
+    list_id INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    upsert INTEGER NOT NULL,
+    columns TEXT NOT NULL,
+    rows_read INTEGER NOT NULL DEFAULT 0,
+    added INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    bytes_read INTEGER NOT NULL DEFAULT 0,
+    bytes_total INTEGER,
+    failure TEXT,
+    owner TEXT NOT NULL,
+    heartbeat_at INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER
+  );
+  -- Every refused row of an import, with its cells as read (a JSON array).
+  CREATE TABLE import_errors (
+    job_id INTEGER NOT NULL,
+    row INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL,
+    cells TEXT NOT NULL,
+    PRIMARY KEY (job_id, row)
+  );
+  `,
 ];
 
 export function migrate(db: Database.Database): void {
-  const version = db.pragma("user_version", { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new Error(`the database schema (version ${version}) is newer than this program (version ${MIGRATIONS.length})`);
-  }
+  // Read under the write lock: processes started together (WORKERS) migrate one after another,
+  // and each of the others finds the work done.
   db.transaction(() => {
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new Error(`the database schema (version ${version}) is newer than this program (version ${MIGRATIONS.length})`);
+    }
     for (let next = version; next < MIGRATIONS.length; next++) {
       const migration = MIGRATIONS[next]!;
       if (typeof migration === "string") db.exec(migration);

@@ -1,3 +1,5 @@
+import { type FSWatcher, watch } from "node:fs";
+import { isDeepStrictEqual } from "node:util";
 import type Database from "better-sqlite3";
 import { type Condition, catalogOf, type CustomFieldDef, type EvalTime, type FieldCatalog, normalizeText, type StoredCondition } from "../../conditions";
 import { conflict, notFound } from "../../common/errors";
@@ -29,13 +31,24 @@ import type {
   TimeKey,
   VerifyReport,
   Written,
+  WebhookDeliveryRecord,
+  WebhookEventFilter,
+  WebhookProgress,
+  WebhookRecord,
+  ImportBatch,
+  ImportJobRecord,
+  ImportJobUpdate,
+  ImportRowError,
 } from "../port";
 import { memberCountAt, ROW_SPAN, takeNewestFirst } from "../event-runs";
 import { compileSql } from "./condition-sql";
 import { BackgroundCheckpointer } from "./checkpointer";
+import { SqliteSharedLimits } from "./shared-limits";
 import { bumpCatalog, idArray, insertMany, openDatabase, type OpenOptions, rowId, StatementCache } from "./database";
+import { SqliteImports } from "./imports";
 import { MemberBlocks } from "./member-blocks";
 import { SqliteEngine, sqliteMark } from "./step-tx";
+import { SqliteWebhooks } from "./webhooks";
 import { WriteBatch } from "./write-batch";
 import {
   type ApiKeyRow,
@@ -82,6 +95,11 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE";
 }
 
+/** How often a process looks for commits by other processes on the same file, beside its watch on the WAL. */
+const COMMIT_POLL_MS = 20;
+/** The same without a watch (an in-memory database, a file system without change notifications). */
+const COMMIT_POLL_UNWATCHED_MS = 1;
+
 /** The embedded store: one SQLite file in WAL mode, shareable by several processes. */
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
@@ -91,18 +109,24 @@ export class SqliteStore implements Store {
   private readonly memberBlocks: MemberBlocks;
 
   private readonly checkpointer: BackgroundCheckpointer | null;
+  private limits: SqliteSharedLimits | null = null;
+  private generationStatements: [Database.Statement, Database.Statement] | null = null;
   /** Single-contact writes of one event-loop turn share a commit. */
   private readonly writes: WriteBatch;
+  private readonly webhooks: SqliteWebhooks;
+  private readonly imports: SqliteImports;
 
   private constructor(
     readonly db: Database.Database,
-    path: string,
+    private readonly path: string,
     options: OpenOptions,
   ) {
     this.q = new StatementCache(db);
     this.memberBlocks = new MemberBlocks(this.q);
     this.engine = new SqliteEngine(db, this.q, this.memberBlocks, this.compiler);
     this.writes = new WriteBatch(db);
+    this.webhooks = new SqliteWebhooks(db, this.q);
+    this.imports = new SqliteImports(db, this.q);
     this.checkpointer =
       path === ":memory:" || options.backgroundCheckpoints === false
         ? null
@@ -168,6 +192,7 @@ export class SqliteStore implements Store {
           this.compiler.forget(String(segmentId));
         }
         tombstone.run("LIST_DELETED", listId, null, now);
+        this.webhooks.deleteOfList(listId!);
         bumpCatalog(this.q);
         this.q.get("DELETE FROM segments WHERE list_id = ?").run(listId);
         this.q.get("DELETE FROM contacts WHERE list_id = ?").run(listId);
@@ -184,6 +209,7 @@ export class SqliteStore implements Store {
     rows: NewContact[],
     upsert: boolean,
     now: number,
+    job?: ImportBatch,
   ): Promise<InsertContactsResult> {
     const listId = rowId(list.id);
     const catalog = catalogOf(list.customFields);
@@ -209,11 +235,14 @@ export class SqliteStore implements Store {
           const existing = this.q
             .get("SELECT * FROM contacts WHERE list_id = ? AND email_n = ?")
             .get(listId, normalizeText(data.email)) as ContactRow;
-          const next = applyPatch(contactDataFromRow(existing), patch);
-          const { change } = this.rewriteContact(existing, next, catalog, now);
-          changes.push(["CONTACT_UPDATED", listId, existing.id, change, now]);
+          const before = contactDataFromRow(existing);
+          const next = applyPatch(before, patch);
           result.ids.push(String(existing.id));
           result.updated++;
+          // A row that changes nothing leaves the contact as it is: no write, no change to apply.
+          if (isDeepStrictEqual(next, before)) return;
+          const { change } = this.rewriteContact(existing, next, catalog, now);
+          changes.push(["CONTACT_UPDATED", listId, existing.id, change, now]);
         });
         insertMany(
           this.q,
@@ -226,6 +255,7 @@ export class SqliteStore implements Store {
           (lastSeq) => (result.mark = sqliteMark(lastSeq)),
         );
         if (result.added > 0) this.q.get("UPDATE lists SET contact_count = contact_count + ? WHERE id = ?").run(result.added, listId);
+        if (job && !this.imports.update(job.jobId, job.update(result), job.wallNow)) throw conflict(`the import ${job.jobId} is no longer running`);
         return result;
       })
       .immediate();
@@ -485,10 +515,10 @@ export class SqliteStore implements Store {
 
   // Engine
 
-  async acquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
+  async acquireLease(name: string, holder: string, now: number, ttlMs: number, replacing?: string): Promise<boolean> {
     const heldByAnother = () => {
-      const lease = this.q.get("SELECT holder, expires_at FROM leases WHERE name = ?").get(name) as { holder: string; expires_at: number } | undefined;
-      return lease !== undefined && lease.holder !== holder && lease.expires_at > now;
+      const other = this.leaseHolderNow(name, now);
+      return other !== null && other !== holder && other !== replacing;
     };
     // A standby asks often: a lease plainly held elsewhere is refused without taking the write lock.
     if (heldByAnother()) return false;
@@ -501,6 +531,15 @@ export class SqliteStore implements Store {
         return true;
       })
       .immediate();
+  }
+
+  private leaseHolderNow(name: string, now: number): string | null {
+    const lease = this.q.get("SELECT holder, expires_at FROM leases WHERE name = ?").get(name) as { holder: string; expires_at: number } | undefined;
+    return lease !== undefined && lease.expires_at > now ? lease.holder : null;
+  }
+
+  async leaseHolder(name: string, now: number): Promise<string | null> {
+    return this.leaseHolderNow(name, now);
   }
 
   async releaseLease(name: string, holder: string): Promise<void> {
@@ -696,11 +735,131 @@ export class SqliteStore implements Store {
     return this.q.pluck("SELECT count(*) FROM api_keys").get() as number;
   }
 
+  // Webhooks
+
+  async createWebhook(input: { listId: string; segmentIds: string[] | null; url: string; secret: string; position: number }, now: number): Promise<WebhookRecord> {
+    return this.webhooks.create(input, now);
+  }
+
+  async getWebhooks(ids: readonly string[]): Promise<(WebhookRecord | null)[]> {
+    return this.webhooks.get(ids);
+  }
+
+  async webhooksOfList(listId: string): Promise<WebhookRecord[]> {
+    return this.webhooks.ofList(listId);
+  }
+
+  async activeWebhookIds(): Promise<string[]> {
+    return this.webhooks.activeIds();
+  }
+
+  async setWebhookEnabled(id: string, enabled: boolean, now: number): Promise<WebhookRecord | null> {
+    return this.webhooks.setEnabled(id, enabled, now);
+  }
+
+  async saveWebhookProgress(id: string, expectedBatch: string | null, progress: WebhookProgress, delivery: WebhookDeliveryRecord | null, now: number): Promise<WebhookRecord | null> {
+    return this.webhooks.saveProgress(id, expectedBatch, progress, delivery, now);
+  }
+
+  async logWebhookDelivery(id: string, delivery: WebhookDeliveryRecord): Promise<void> {
+    this.webhooks.logDelivery(id, delivery);
+  }
+
+  async webhookDeliveries(id: string, first: number): Promise<WebhookDeliveryRecord[]> {
+    return this.webhooks.deliveries(id, first);
+  }
+
+  async deleteWebhook(id: string): Promise<boolean> {
+    return this.webhooks.delete(id);
+  }
+
+  async countEventsAfter(position: number, filter: WebhookEventFilter): Promise<number> {
+    return this.webhooks.countEventsAfter(position, filter);
+  }
+
+  // Imports
+
+  async createImportJob(
+    input: { workspaceId: string; listId: string; upsert: boolean; columns: string[]; bytesTotal: number | null; owner: string },
+    startedAt: number,
+    wallNow: number,
+  ): Promise<ImportJobRecord> {
+    return this.imports.create(input, startedAt, wallNow);
+  }
+
+  async updateImportJob(id: string, update: ImportJobUpdate, wallNow: number, staleBefore?: number): Promise<ImportJobRecord | null> {
+    return this.imports.update(id, update, wallNow, staleBefore);
+  }
+
+  async getImportJobs(ids: readonly string[]): Promise<(ImportJobRecord | null)[]> {
+    return this.imports.get(ids);
+  }
+
+  async importErrors(jobId: string, afterRow: number, first: number): Promise<ImportRowError[]> {
+    return this.imports.errors(jobId, afterRow, first);
+  }
+
   async changeToken(): Promise<string> {
     return String(this.db.pragma("data_version", { simple: true }));
   }
 
+  /**
+   * Looks at `PRAGMA data_version`, which changes when another connection commits; reading it
+   * costs a look at the WAL index in shared memory (no I/O, no lock). It is read whenever the
+   * WAL file is written (a file-system watch: every commit appends to it), and every
+   * COMMIT_POLL_MS besides, in case the watch misses one or the file system has none.
+   */
+  watchCommits(onCommit: () => void): () => void {
+    const version = this.db.prepare("PRAGMA data_version").pluck();
+    let last = version.get();
+    let scheduled = false;
+    const check = () => {
+      scheduled = false;
+      if (!this.db.open) return;
+      const now = version.get();
+      if (now !== last) {
+        last = now;
+        onCommit();
+      }
+    };
+    let watcher: FSWatcher | null = null;
+    if (this.path !== ":memory:") {
+      try {
+        watcher = watch(`${this.path}-wal`, { persistent: false }, () => {
+          // A commit is several writes: one look once they are done.
+          if (!scheduled) {
+            scheduled = true;
+            setImmediate(check);
+          }
+        });
+        watcher.on("error", () => {
+          watcher?.close();
+          watcher = null;
+        });
+      } catch {
+        watcher = null;
+      }
+    }
+    const timer = setInterval(check, watcher ? COMMIT_POLL_MS : COMMIT_POLL_UNWATCHED_MS);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      watcher?.close();
+    };
+  }
+
+  /** This connection's row changes (its own commits) and the file's data_version (everyone else's). */
+  commitGeneration(): string {
+    this.generationStatements ??= [this.db.prepare("SELECT total_changes()").pluck(), this.db.prepare("PRAGMA data_version").pluck()];
+    return `${this.generationStatements[0].get()}:${this.generationStatements[1].get()}`;
+  }
+
+  sharedLimits(): SqliteSharedLimits {
+    return (this.limits ??= new SqliteSharedLimits(this.path));
+  }
+
   async close(): Promise<void> {
+    await this.limits?.close();
     await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }

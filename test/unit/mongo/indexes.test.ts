@@ -50,6 +50,10 @@ test("indexDefinitions(604800): every collection and index with options", () => 
       [{ hash: 1 }, { unique: true }],
       [{ prefix: 1 }, {}],
     ],
+    webhooks: [[{ listId: 1 }, {}]],
+    webhook_deliveries: [[{ webhookId: 1, _id: -1 }, {}]],
+    import_jobs: [],
+    import_errors: [[{ jobId: 1, row: 1 }, { unique: true }]],
   });
 });
 
@@ -73,6 +77,7 @@ test("the unique indexes", () => {
     ["segment_overrides", { segmentId: 1, contactId: 1 }],
     ["member_joins", { segmentId: 1, contactId: 1 }],
     ["api_keys", { hash: 1 }],
+    ["import_errors", { jobId: 1, row: 1 }],
   ]);
 });
 

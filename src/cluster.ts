@@ -1,0 +1,118 @@
+/**
+ * WORKERS=N: the primary process of a node:cluster. It opens no store and serves nothing itself;
+ * it starts N workers, each a whole service (store connection, engine standby or leader, HTTP
+ * and WebSocket) listening on the one shared port; replaces a worker that dies; and on SIGTERM /
+ * SIGINT tells every worker to stop as one service does (main.ts), waits for them, and exits.
+ *
+ * Workers take their stop from the primary, not from the terminal: Ctrl-C signals the whole
+ * process group, and a worker that counted that SIGINT and then the primary's request as two
+ * signals would force its exit.
+ */
+import cluster, { type Worker } from "node:cluster";
+import type { AddressInfo } from "node:net";
+import { AggregatorRegistry } from "prom-client";
+import type { Config } from "./config";
+import type { Logger } from "./logger";
+
+/** Messages from the primary to its workers. */
+export const STOP = "segments:stop";
+export const FORCE_STOP = "segments:force-stop";
+/** A worker asks for the cluster's metrics; the primary answers with every worker's, aggregated. */
+export const METRICS_REQUEST = "segments:metrics";
+export const METRICS_REPLY = "segments:metrics-reply";
+
+/** A worker that exits with this code could not start (bad configuration): it is not restarted. */
+export const EXIT_CANNOT_START = 2;
+
+/** Restart delay after a worker died: doubles while workers keep dying young. */
+const FIRST_RESTART_DELAY_MS = 100;
+const MAX_RESTART_DELAY_MS = 10_000;
+/** A worker that served this long before dying is not counted as crashing in a loop. */
+const HEALTHY_AFTER_MS = 10_000;
+
+export function runPrimary(config: Config, logger: Logger, where: Record<string, string>): void {
+  const log = logger.child({ component: "cluster" });
+  let stopping = false;
+  let announced = false;
+  let restartDelay = FIRST_RESTART_DELAY_MS;
+  let exitCode = 0;
+  const startedAt = new Map<number, number>();
+  const listening = new Set<number>();
+
+  const aggregated = new AggregatorRegistry();
+  cluster.on("message", (worker: Worker, message: { type?: string; id?: string }) => {
+    if (message?.type !== METRICS_REQUEST) return;
+    aggregated.clusterMetrics().then(
+      (text) => worker.isConnected() && worker.send({ type: METRICS_REPLY, id: message.id, text }),
+      (error: Error) => worker.isConnected() && worker.send({ type: METRICS_REPLY, id: message.id, error: error.message }),
+    );
+  });
+
+  const fork = (): Worker => {
+    const worker = cluster.fork({ SEGMENTS_WORKER: "1" });
+    startedAt.set(worker.id, Date.now());
+    return worker;
+  };
+
+  cluster.on("listening", (worker: Worker, address: AddressInfo | { address: string | null; port: number }) => {
+    listening.add(worker.id);
+    if (!announced && listening.size >= config.workers) {
+      announced = true;
+      const host = address.address && address.address.includes(":") ? `[${address.address}]` : (address.address ?? config.host);
+      const url = `http://${host}:${address.port}/graphql`;
+      log.info({ url, workers: config.workers, ...where }, `segments is serving ${url}`);
+    }
+  });
+
+  cluster.on("exit", (worker: Worker, code: number | null, signal: string | null) => {
+    listening.delete(worker.id);
+    const lived = Date.now() - (startedAt.get(worker.id) ?? Date.now());
+    startedAt.delete(worker.id);
+    if (stopping) {
+      if (code !== 0) exitCode = 1;
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        log.info({ exitCode }, exitCode === 0 ? "stopped cleanly" : "stopped; some workers did not stop cleanly");
+        process.exit(exitCode);
+      }
+      return;
+    }
+    if (code === EXIT_CANNOT_START && !announced) {
+      log.fatal({ pid: worker.process.pid }, "a worker could not start; stopping");
+      stopAll("startup failure", EXIT_CANNOT_START);
+      return;
+    }
+    restartDelay = lived >= HEALTHY_AFTER_MS ? FIRST_RESTART_DELAY_MS : Math.min(MAX_RESTART_DELAY_MS, restartDelay * 2);
+    log.error({ pid: worker.process.pid, code, signal, restartInMs: restartDelay }, "a worker died; starting another");
+    setTimeout(() => {
+      if (!stopping) fork();
+    }, restartDelay);
+  });
+
+  const stopAll = (reason: string, code = 0) => {
+    stopping = true;
+    exitCode = code;
+    log.info({ reason }, "stopping every worker");
+    const workers = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
+    if (workers.length === 0) process.exit(exitCode);
+    for (const worker of workers) if (worker.isConnected()) worker.send(STOP);
+    // Each worker bounds its own stop; this bounds theirs together.
+    setTimeout(
+      () => {
+        log.error("workers still running past the stop budget: killing them");
+        for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGKILL");
+        process.exit(1);
+      },
+      config.shutdownDelayMs + config.shutdownTimeoutMs + 20_000,
+    ).unref();
+  };
+
+  const onSignal = (signal: string) => {
+    if (!stopping) return stopAll(signal);
+    log.warn({ signal }, "a second signal: workers give up their stop");
+    for (const worker of Object.values(cluster.workers ?? {})) if (worker?.isConnected()) worker.send(FORCE_STOP);
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+
+  for (let i = 0; i < config.workers; i++) fork();
+}

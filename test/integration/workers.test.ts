@@ -1,0 +1,259 @@
+/**
+ * Several processes on one store: WORKERS=N (node:cluster, one port), and services started by
+ * hand on one database file. Exactly one process applies changes; any serves any request and
+ * any subscription; a dead leader's lease is taken at once by a process of the same host; rate
+ * limits and connection counts hold across the processes.
+ */
+import http from "node:http";
+import WebSocket from "ws";
+import { AddContactsDocument, EngineStatusDocument, MembershipChangedDocument, SegmentByIdDocument, SegmentCursorDocument } from "../graphql/generated";
+import { GraphQLTestClient } from "../support/client";
+import { listWithNorwaySegment } from "../support/data";
+import { stopAll } from "../support/harness";
+import { killAll, type ServerProcess, spawnServer } from "../support/process";
+import { leaseHolder, newDatabase, storeEnv } from "../support/stores";
+import { openSubscriptions, type SubscriptionClient } from "../support/ws";
+
+const sockets: SubscriptionClient[] = [];
+afterAll(async () => {
+  await Promise.all(sockets.map((socket) => socket.dispose()));
+  await killAll();
+  await stopAll();
+});
+
+async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, what = "a condition"): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The JSON lines a process logged with this message. */
+function logged(server: ServerProcess, msg: string): Record<string, unknown>[] {
+  return server.logs.flatMap((line) => {
+    try {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      return parsed.msg === msg ? [parsed] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The pids of the workers serving now, with the one leading the engine. */
+async function workers(server: ServerProcess, count: number): Promise<{ pids: number[]; leader: number }> {
+  return until(
+    () => {
+      const alive = logged(server, "worker serving")
+        .map((line) => line.pid as number)
+        .filter((pid) => logged(server, "a worker died; starting another").every((line) => line.pid !== pid));
+      const leaders = [
+        ...logged(server, "membership engine: this process holds the lease"),
+        ...logged(server, "worker serving").filter((line) => line.engine === "leader"),
+      ].map((line) => line.pid as number);
+      const leader = leaders.filter((pid) => alive.includes(pid)).pop();
+      return alive.length === count && leader !== undefined ? { pids: alive, leader } : undefined;
+    },
+    20_000,
+    `${count} workers serving`,
+  );
+}
+
+/** One request on a connection of its own, so that the cluster hands each to the next worker. */
+function postOnce(url: string, query: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: "POST", agent: false, headers: { "content-type": "application/json" } }, (response) => {
+      let body = "";
+      response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      response.on("end", () => resolve({ status: response.statusCode!, body }));
+    });
+    request.on("error", reject);
+    request.end(JSON.stringify({ query }));
+  });
+}
+
+/** Opens a socket and resolves with its close code, or "open" once the server acknowledged it. */
+function connectOnce(wsUrl: string): Promise<{ outcome: number | "open"; socket: WebSocket }> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(wsUrl, "graphql-transport-ws");
+    socket.on("open", () => socket.send(JSON.stringify({ type: "connection_init" })));
+    socket.on("message", (data) => {
+      if (JSON.parse(data.toString()).type === "connection_ack") resolve({ outcome: "open", socket });
+    });
+    socket.on("close", (code) => resolve({ outcome: code, socket }));
+  });
+}
+
+describe("WORKERS=2: one port, two processes, one engine", () => {
+  it("serves requests and subscriptions from both workers; every subscriber gets every event, in order", async () => {
+    const dbPath = newDatabase("workers");
+    const server = await spawnServer({ ...storeEnv(dbPath), WORKERS: "2" });
+    const { pids } = await workers(server, 2);
+    expect(new Set(pids).size).toBe(2);
+
+    // Each request on its own connection: the cluster hands connections to the workers in turn.
+    for (let i = 0; i < 6; i++) expect((await postOnce(server.url, "{ __typename }")).status).toBe(200);
+    const served = new Set(logged(server, "operation").map((line) => line.pid));
+    expect(served).toEqual(new Set(pids));
+
+    // Exactly one worker leads, whichever answers.
+    const leaders = await Promise.all(Array.from({ length: 6 }, () => postOnce(server.url, "{ membershipEngine { leader } }")));
+    const answers = leaders.map((answer) => (JSON.parse(answer.body) as { data: { membershipEngine: { leader: boolean } } }).data.membershipEngine.leader);
+    expect(answers).toContain(true);
+    expect(answers).toContain(false);
+
+    const { list, segment } = await listWithNorwaySegment(server.client, "Workers");
+    const { segment: current } = await server.client.data(SegmentCursorDocument, { id: segment.id });
+    // Four sockets, four connections: two land on each worker.
+    const subscriptions = Array.from({ length: 4 }, () => {
+      const socket = openSubscriptions(server.wsUrl);
+      sockets.push(socket);
+      return socket.subscribe(MembershipChangedDocument, { segmentId: segment.id, after: current!.eventCursor });
+    });
+    for (let i = 0; i < 40; i++) {
+      const answer = await postOnce(
+        server.url,
+        `mutation { addContacts(listId: "${list.id}", contacts: [{ email: "w${i}@example.com", country: "${i % 2 === 0 ? "Norway" : "Sweden"}" }]) { added } }`,
+      );
+      expect(answer.status).toBe(200);
+    }
+    for (const subscription of subscriptions) {
+      const events = await subscription.waitFor(20, 10_000);
+      expect(events.map((event) => event.segmentMembershipChanged.contact?.email)).toEqual(Array.from({ length: 20 }, (_, i) => `w${i * 2}@example.com`));
+    }
+    expect((await server.client.data(SegmentByIdDocument, { id: segment.id })).segment?.memberCount).toBe(20);
+
+    // A scrape answered by either worker reports the cluster: one leader, every worker's streams.
+    for (let i = 0; i < 2; i++) {
+      const text = await new Promise<string>((resolve, reject) =>
+        http.get(server.url.replace(/\/graphql$/, "/metrics"), { agent: false }, (response) => {
+          let body = "";
+          response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+          response.on("end", () => resolve(body));
+        }).on("error", reject),
+      );
+      const value = (name: string) => Number(text.split("\n").find((line) => line.startsWith(`${name} `))?.split(" ")[1]);
+      expect(value("segments_engine_leader")).toBe(1);
+      expect(value("segments_subscription_streams")).toBe(4);
+      expect(value("segments_engine_pending_changes")).toBe(0);
+    }
+    expect(await server.kill("SIGTERM")).toBe(0);
+    expect(logged(server, "stopped cleanly")).toHaveLength(3);
+    expect(await leaseHolder(dbPath)).toBeNull();
+  });
+
+  it("a leader worker killed with SIGKILL is replaced, and the other worker takes the engine at once, not at the lease's expiry", async () => {
+    const dbPath = newDatabase("worker-killed");
+    const server = await spawnServer({ ...storeEnv(dbPath), WORKERS: "2", ENGINE_LEASE_TTL: "60s" });
+    const { leader, pids } = await workers(server, 2);
+    const { list, segment } = await listWithNorwaySegment(server.client, "Killed");
+
+    const killedAt = Date.now();
+    process.kill(leader, "SIGKILL");
+    const takeover = await until(() => logged(server, "membership engine: took over the lease of a process that no longer exists")[0], 10_000, "the takeover");
+    expect(takeover.previous).toEqual(expect.stringContaining(`/${leader}/`));
+    expect(pids).toContain(takeover.pid);
+    // Well inside the 60 s lease: the holder was known to be gone.
+    expect((takeover.time as number) - killedAt).toBeLessThan(5_000);
+
+    // Writes are applied again, and the dead worker has a successor.
+    await server.client.data(AddContactsDocument, { listId: list.id, contacts: [{ email: "after@example.com", country: "Norway" }] });
+    expect((await server.client.data(SegmentByIdDocument, { id: segment.id })).segment?.memberCount).toBe(1);
+    const after = await workers(server, 2);
+    expect(after.pids).not.toContain(leader);
+    expect(await server.kill("SIGTERM")).toBe(0);
+  });
+});
+
+describe("services started by hand on one database file", () => {
+  it("a subscriber of the standby receives the leader's events, all of them, in order", async () => {
+    const dbPath = newDatabase("by-hand");
+    const first = await spawnServer(storeEnv(dbPath));
+    const second = await spawnServer(storeEnv(dbPath));
+    const leaderOf = async (client: GraphQLTestClient) => (await client.data(EngineStatusDocument)).membershipEngine.leader;
+    const [leader, standby] = (await leaderOf(first.client)) ? [first, second] : [second, first];
+    expect(await leaderOf(standby.client)).toBe(false);
+
+    const { list, segment } = await listWithNorwaySegment(leader.client, "By hand");
+    const socket = openSubscriptions(standby.wsUrl);
+    sockets.push(socket);
+    const { segment: current } = await standby.client.data(SegmentCursorDocument, { id: segment.id });
+    const subscription = socket.subscribe(MembershipChangedDocument, { segmentId: segment.id, after: current!.eventCursor });
+    for (let i = 0; i < 100; i++) {
+      await leader.client.data(AddContactsDocument, { listId: list.id, contacts: [{ email: `h${i}@example.com`, country: "Norway" }] });
+    }
+    const events = await subscription.waitFor(100, 10_000);
+    expect(events.map((event) => event.segmentMembershipChanged.contact?.email)).toEqual(Array.from({ length: 100 }, (_, i) => `h${i}@example.com`));
+  });
+
+  it("a service killed with SIGKILL and started again applies changes at once, without waiting out the dead process's lease", async () => {
+    const dbPath = newDatabase("restart");
+    const env = { ...storeEnv(dbPath), ENGINE_LEASE_TTL: "60s" };
+    const first = await spawnServer(env);
+    const { list, segment } = await listWithNorwaySegment(first.client, "Restarted");
+    await first.kill("SIGKILL");
+    expect(await leaseHolder(dbPath)).toEqual(expect.stringContaining(`/${first.child.pid}/`));
+
+    const second = await spawnServer(env);
+    expect((await second.client.data(EngineStatusDocument)).membershipEngine.leader).toBe(true);
+    await second.client.data(AddContactsDocument, { listId: list.id, contacts: [{ email: "again@example.com", country: "Norway" }] });
+    expect((await second.client.data(SegmentByIdDocument, { id: segment.id })).segment?.memberCount).toBe(1);
+    expect(logged(second, "membership engine: took over the lease of a process that no longer exists")).toHaveLength(1);
+  });
+
+  it("a whole cluster killed with SIGKILL and started again leads at once", async () => {
+    const dbPath = newDatabase("cluster-restart");
+    const env = { ...storeEnv(dbPath), WORKERS: "2", ENGINE_LEASE_TTL: "60s" };
+    const first = await spawnServer(env);
+    const { pids } = await workers(first, 2);
+    const { list, segment } = await listWithNorwaySegment(first.client, "Cluster restarted");
+    for (const pid of pids) process.kill(pid, "SIGKILL");
+    await first.kill("SIGKILL");
+
+    const second = await spawnServer(env);
+    await workers(second, 2);
+    await second.client.data(AddContactsDocument, { listId: list.id, contacts: [{ email: "again@example.com", country: "Norway" }] });
+    expect((await second.client.data(SegmentByIdDocument, { id: segment.id })).segment?.memberCount).toBe(1);
+  });
+});
+
+describe("limits hold across processes", () => {
+  it("WORKERS=2 gives a key its rate limit once, not once per worker", async () => {
+    const server = await spawnServer({ ...storeEnv(newDatabase("rate")), WORKERS: "2", RATE_LIMIT_PER_SECOND: "5" });
+    await workers(server, 2);
+    // The key's window opens at its first request; thirty on their own connections arrive within it.
+    const answers = await Promise.all(Array.from({ length: 30 }, () => postOnce(server.url, "{ __typename }")));
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(25);
+  });
+
+  it("a key's connections are counted across two services on one file; a closed one frees its slot", async () => {
+    const dbPath = newDatabase("connections");
+    const env = { ...storeEnv(dbPath), MAX_CONNECTIONS_PER_KEY: "3" };
+    const first = await spawnServer(env);
+    const second = await spawnServer(env);
+    const opened = [await connectOnce(first.wsUrl), await connectOnce(second.wsUrl), await connectOnce(first.wsUrl)];
+    expect(opened.map((connection) => connection.outcome)).toEqual(["open", "open", "open"]);
+    expect((await connectOnce(second.wsUrl)).outcome).toBe(4429);
+    expect((await connectOnce(first.wsUrl)).outcome).toBe(4429);
+
+    opened[0]!.socket.close();
+    const replacement = await until(async () => {
+      const attempt = await connectOnce(second.wsUrl);
+      return attempt.outcome === "open" ? attempt : undefined;
+    }, 5_000, "a freed slot");
+    expect((await connectOnce(first.wsUrl)).outcome).toBe(4429);
+
+    // A service killed outright: its connections stop counting once the others see it is gone.
+    await first.kill("SIGKILL");
+    const third = await until(async () => {
+      const attempt = await connectOnce(second.wsUrl);
+      return attempt.outcome === "open" ? attempt : undefined;
+    }, 15_000, "the killed service's slots");
+    for (const connection of [opened[1]!, replacement, third]) connection.socket.close();
+  });
+});

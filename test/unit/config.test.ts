@@ -1,0 +1,32 @@
+import { availableParallelism } from "node:os";
+import { ConfigError, loadConfig } from "../../src/config";
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+describe("WORKERS", () => {
+  it("is one process unless set; a number, or auto for one per core", () => {
+    expect(loadConfig({}).workers).toBe(1);
+    expect(loadConfig({ WORKERS: "3" }).workers).toBe(3);
+    expect(loadConfig({ WORKERS: "auto" }).workers).toBe(availableParallelism());
+    expect(loadConfig({ WORKERS: "AUTO" }).workers).toBe(availableParallelism());
+  });
+
+  it("refuses what is not a count of processes, naming the variable", () => {
+    for (const bad of ["0", "-1", "two", "1.5", "257"]) {
+      expect(problems({ WORKERS: bad })).toEqual([expect.stringMatching(/^WORKERS: expected a whole number from 1 to 256, got/)]);
+    }
+  });
+
+  it("refuses several processes on an in-memory database, which they cannot share", () => {
+    expect(problems({ WORKERS: "2", SQLITE_PATH: ":memory:" })).toEqual([expect.stringMatching(/^WORKERS: several processes cannot share an in-memory SQLite database/)]);
+    expect(problems({ WORKERS: "1", SQLITE_PATH: ":memory:" })).toEqual([]);
+  });
+});
