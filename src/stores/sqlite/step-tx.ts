@@ -384,11 +384,18 @@ export class SqliteEngine {
   }
 
   step(input: EngineStepInput): EngineStepResult {
+    let began = false;
     try {
-      return this.db.transaction(() => this.run(input)).immediate();
+      return this.db
+        .transaction(() => {
+          began = true;
+          return this.run(input);
+        })
+        .immediate();
     } catch (error) {
-      // Cached member counts and blocks may include what the failed step rolled back.
-      this.cache = this.emptyCache("", -1);
+      // Cached member counts and blocks may include what the failed step rolled back (a step
+      // that could not begin, the write lock being busy, changed nothing).
+      if (began) this.cache = this.emptyCache("", -1);
       throw error;
     }
   }

@@ -44,7 +44,7 @@ import { memberCountAt, ROW_SPAN, takeNewestFirst } from "../event-runs";
 import { compileSql } from "./condition-sql";
 import { BackgroundCheckpointer } from "./checkpointer";
 import { SqliteSharedLimits } from "./shared-limits";
-import { bumpCatalog, idArray, insertMany, openDatabase, type OpenOptions, rowId, StatementCache } from "./database";
+import { bumpCatalog, idArray, insertMany, openDatabase, type OpenOptions, rowId, StatementCache, WriteLock } from "./database";
 import { SqliteImports } from "./imports";
 import { MemberBlocks } from "./member-blocks";
 import { SqliteEngine, sqliteMark } from "./step-tx";
@@ -97,6 +97,8 @@ function isUniqueViolation(error: unknown): boolean {
 
 /** How often a process looks for commits by other processes on the same file, beside its watch on the WAL. */
 const COMMIT_POLL_MS = 20;
+/** Looks again after a WAL write that did not move data_version yet (ms after the previous look). */
+const WAL_RECHECKS_MS = [1, 2, 4];
 /** The same without a watch (an in-memory database, a file system without change notifications). */
 const COMMIT_POLL_UNWATCHED_MS = 1;
 
@@ -113,6 +115,8 @@ export class SqliteStore implements Store {
   private generationStatements: [Database.Statement, Database.Statement] | null = null;
   /** Single-contact writes of one event-loop turn share a commit. */
   private readonly writes: WriteBatch;
+  /** Takes the file's write lock without blocking the event loop (the hot write paths). */
+  private readonly lock: WriteLock;
   private readonly webhooks: SqliteWebhooks;
   private readonly imports: SqliteImports;
 
@@ -124,7 +128,8 @@ export class SqliteStore implements Store {
     this.q = new StatementCache(db);
     this.memberBlocks = new MemberBlocks(this.q);
     this.engine = new SqliteEngine(db, this.q, this.memberBlocks, this.compiler);
-    this.writes = new WriteBatch(db);
+    this.lock = new WriteLock(db, options.busyTimeoutMs ?? 10_000);
+    this.writes = new WriteBatch(db, this.lock);
     this.webhooks = new SqliteWebhooks(db, this.q);
     this.imports = new SqliteImports(db, this.q);
     this.checkpointer =
@@ -214,51 +219,53 @@ export class SqliteStore implements Store {
     const listId = rowId(list.id);
     const catalog = catalogOf(list.customFields);
     const insert = this.q.get(INSERT_CONTACT);
-    return this.db
-      .transaction(() => {
-        const changes: unknown[][] = [];
-        if (!this.q.get("SELECT 1 FROM lists WHERE id = ?").get(listId)) throw notFound("ContactList", list.id);
-        const result: InsertContactsResult = { added: 0, updated: 0, ids: [], conflicts: [], mark: null };
-        rows.forEach(({ data, patch }, index) => {
-          const inserted = insert.run(listId, now, ...contactWriteValues(data, catalog, now, now));
-          if (inserted.changes === 1) {
-            result.added++;
-            result.ids.push(String(inserted.lastInsertRowid));
-            changes.push(["CONTACT_ADDED", listId, inserted.lastInsertRowid, null, now]);
-            return;
-          }
-          if (!upsert) {
-            result.ids.push(null);
-            result.conflicts.push(index);
-            return;
-          }
-          const existing = this.q
-            .get("SELECT * FROM contacts WHERE list_id = ? AND email_n = ?")
-            .get(listId, normalizeText(data.email)) as ContactRow;
-          const before = contactDataFromRow(existing);
-          const next = applyPatch(before, patch);
-          result.ids.push(String(existing.id));
-          result.updated++;
-          // A row that changes nothing leaves the contact as it is: no write, no change to apply.
-          if (isDeepStrictEqual(next, before)) return;
-          const { change } = this.rewriteContact(existing, next, catalog, now);
-          changes.push(["CONTACT_UPDATED", listId, existing.id, change, now]);
-        });
-        insertMany(
-          this.q,
-          "INSERT INTO changes (kind, list_id, contact_id, payload, created_at)",
-          5,
-          changes,
-          (change, into, at) => {
-            for (let i = 0; i < 5; i++) into[at + i] = change[i];
-          },
-          (lastSeq) => (result.mark = sqliteMark(lastSeq)),
-        );
-        if (result.added > 0) this.q.get("UPDATE lists SET contact_count = contact_count + ? WHERE id = ?").run(result.added, listId);
-        if (job && !this.imports.update(job.jobId, job.update(result), job.wallNow)) throw conflict(`the import ${job.jobId} is no longer running`);
-        return result;
-      })
-      .immediate();
+    return this.lock.run(() =>
+      this.db
+        .transaction(() => {
+          const changes: unknown[][] = [];
+          if (!this.q.get("SELECT 1 FROM lists WHERE id = ?").get(listId)) throw notFound("ContactList", list.id);
+          const result: InsertContactsResult = { added: 0, updated: 0, ids: [], conflicts: [], mark: null };
+          rows.forEach(({ data, patch }, index) => {
+            const inserted = insert.run(listId, now, ...contactWriteValues(data, catalog, now, now));
+            if (inserted.changes === 1) {
+              result.added++;
+              result.ids.push(String(inserted.lastInsertRowid));
+              changes.push(["CONTACT_ADDED", listId, inserted.lastInsertRowid, null, now]);
+              return;
+            }
+            if (!upsert) {
+              result.ids.push(null);
+              result.conflicts.push(index);
+              return;
+            }
+            const existing = this.q
+              .get("SELECT * FROM contacts WHERE list_id = ? AND email_n = ?")
+              .get(listId, normalizeText(data.email)) as ContactRow;
+            const before = contactDataFromRow(existing);
+            const next = applyPatch(before, patch);
+            result.ids.push(String(existing.id));
+            result.updated++;
+            // A row that changes nothing leaves the contact as it is: no write, no change to apply.
+            if (isDeepStrictEqual(next, before)) return;
+            const { change } = this.rewriteContact(existing, next, catalog, now);
+            changes.push(["CONTACT_UPDATED", listId, existing.id, change, now]);
+          });
+          insertMany(
+            this.q,
+            "INSERT INTO changes (kind, list_id, contact_id, payload, created_at)",
+            5,
+            changes,
+            (change, into, at) => {
+              for (let i = 0; i < 5; i++) into[at + i] = change[i];
+            },
+            (lastSeq) => (result.mark = sqliteMark(lastSeq)),
+          );
+          if (result.added > 0) this.q.get("UPDATE lists SET contact_count = contact_count + ? WHERE id = ?").run(result.added, listId);
+          if (job && !this.imports.update(job.jobId, job.update(result), job.wallNow)) throw conflict(`the import ${job.jobId} is no longer running`);
+          return result;
+        })
+        .immediate(),
+    );
   }
 
   async updateContact(id: string, workspaceId: string, patchFor: (list: ListRecord) => ContactPatch, now: number): Promise<Written<ContactRecord> | null> {
@@ -547,7 +554,7 @@ export class SqliteStore implements Store {
   }
 
   async engineStep(input: EngineStepInput): Promise<EngineStepResult> {
-    return this.engine.step(input);
+    return this.lock.run(() => this.engine.step(input));
   }
 
   async engineStatus(): Promise<EngineStatus> {
@@ -814,24 +821,37 @@ export class SqliteStore implements Store {
     let last = version.get();
     let scheduled = false;
     const check = () => {
-      scheduled = false;
-      if (!this.db.open) return;
+      if (!this.db.open) return false;
       const now = version.get();
-      if (now !== last) {
-        last = now;
-        onCommit();
+      if (now === last) return false;
+      last = now;
+      onCommit();
+      return true;
+    };
+    // A commit appends its frames to the WAL before it publishes them in the WAL index, so the
+    // write that wakes the watch may come a moment before data_version moves: look again after
+    // 1, 2 and 4 ms before leaving it to the poll.
+    let again = false;
+    const afterWrite = (attempt: number) => {
+      if (check() || attempt === WAL_RECHECKS_MS.length) {
+        scheduled = false;
+        // Writes seen meanwhile get looks of their own.
+        if (again) wake();
+        return;
       }
+      setTimeout(() => afterWrite(attempt + 1), WAL_RECHECKS_MS[attempt]).unref();
+    };
+    const wake = () => {
+      again = scheduled;
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(() => afterWrite(0));
     };
     let watcher: FSWatcher | null = null;
     if (this.path !== ":memory:") {
       try {
-        watcher = watch(`${this.path}-wal`, { persistent: false }, () => {
-          // A commit is several writes: one look once they are done.
-          if (!scheduled) {
-            scheduled = true;
-            setImmediate(check);
-          }
-        });
+        // A commit is several writes: one look once they are done.
+        watcher = watch(`${this.path}-wal`, { persistent: false }, wake);
         watcher.on("error", () => {
           watcher?.close();
           watcher = null;
@@ -840,7 +860,7 @@ export class SqliteStore implements Store {
         watcher = null;
       }
     }
-    const timer = setInterval(check, watcher ? COMMIT_POLL_MS : COMMIT_POLL_UNWATCHED_MS);
+    const timer = setInterval(() => void check(), watcher ? COMMIT_POLL_MS : COMMIT_POLL_UNWATCHED_MS);
     timer.unref();
     return () => {
       clearInterval(timer);

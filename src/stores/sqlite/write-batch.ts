@@ -3,9 +3,12 @@
  * together at the end of it, in one IMMEDIATE transaction: each in its own savepoint, so one
  * that fails (a conflicting email) is rolled back alone and rejects alone, and every caller is
  * answered only after the shared commit. Under load many requests then share one commit; alone,
- * a write waits for nothing but the rest of its turn.
+ * a write waits for nothing but the rest of its turn (and, when another process holds the write
+ * lock, for the lock: WriteLock, without blocking the event loop; writes asked for meanwhile form
+ * the next batch).
  */
 import type Database from "better-sqlite3";
+import type { WriteLock } from "./database";
 
 interface Pending {
   work: () => unknown;
@@ -16,31 +19,37 @@ interface Pending {
 export class WriteBatch {
   private queue: Pending[] = [];
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly lock: WriteLock,
+  ) {}
 
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (this.queue.length === 1) setImmediate(() => this.flush());
+      if (this.queue.length === 1) setImmediate(() => void this.flush());
     });
   }
 
-  private flush(): void {
+  private async flush(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
-    const outcomes: { ok: boolean; value: unknown }[] = [];
+    let outcomes: { ok: boolean; value: unknown }[] = [];
     try {
-      this.db
-        .transaction(() => {
-          for (const item of batch) {
-            try {
-              outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
-            } catch (error) {
-              outcomes.push({ ok: false, value: error });
+      await this.lock.run(() =>
+        this.db
+          .transaction(() => {
+            outcomes = [];
+            for (const item of batch) {
+              try {
+                outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
+              } catch (error) {
+                outcomes.push({ ok: false, value: error });
+              }
             }
-          }
-        })
-        .immediate();
+          })
+          .immediate(),
+      );
     } catch (error) {
       // The transaction itself failed (the database is busy or gone): nothing was written.
       for (const item of batch) item.reject(error);

@@ -1,7 +1,7 @@
 /** Group commit of single-row writes, on a real SQLite file (its WAL is read to count commits). */
 import { join } from "node:path";
 import type Database from "better-sqlite3";
-import { openDatabase } from "../../../src/stores/sqlite/database";
+import { openDatabase, WriteLock } from "../../../src/stores/sqlite/database";
 import { WriteBatch } from "../../../src/stores/sqlite/write-batch";
 import { stopAll, tempDir } from "../../support/harness";
 import { walStats } from "../../support/wal";
@@ -13,7 +13,7 @@ function scratch(): { db: Database.Database; path: string; batch: WriteBatch } {
   const db = openDatabase(path);
   db.pragma("wal_autocheckpoint = 0");
   db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)");
-  return { db, path, batch: new WriteBatch(db) };
+  return { db, path, batch: new WriteBatch(db, new WriteLock(db, 10_000)) };
 }
 
 const insert = (db: Database.Database, v: string) => () => Number(db.prepare("INSERT INTO t (v) VALUES (?)").run(v).lastInsertRowid);
@@ -69,5 +69,41 @@ describe("WriteBatch", () => {
     expect(db.prepare("SELECT count(*) FROM t").pluck().get()).toBe(0);
     other.close();
     db.close();
+  });
+});
+
+describe("WriteLock", () => {
+  it("waits for a write lock another connection holds without blocking the event loop, then writes once", async () => {
+    const { db, path, batch } = scratch();
+    const other = openDatabase(path);
+    other.prepare("BEGIN IMMEDIATE").run();
+    other.prepare("INSERT INTO t (v) VALUES ('theirs')").run();
+    const mine = batch.run(insert(db, "mine"));
+    // The event loop keeps turning while the write waits: timers fire, and the other
+    // connection commits from one of them.
+    let ticks = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (++ticks === 20) {
+          clearInterval(timer);
+          other.prepare("COMMIT").run();
+          resolve();
+        }
+      }, 1);
+    });
+    expect(await mine).toBe(2);
+    expect(db.prepare("SELECT v FROM t ORDER BY id").pluck().all()).toEqual(["theirs", "mine"]);
+    other.close();
+  });
+
+  it("gives up after its timeout with SQLite's busy error, and nothing is written", async () => {
+    const { db, path } = scratch();
+    const lock = new WriteLock(db, 50);
+    const other = openDatabase(path);
+    other.prepare("BEGIN IMMEDIATE").run();
+    await expect(lock.run(() => db.transaction(insert(db, "late")).immediate())).rejects.toMatchObject({ code: "SQLITE_BUSY" });
+    other.prepare("ROLLBACK").run();
+    expect(db.prepare("SELECT count(*) FROM t").pluck().get()).toBe(0);
+    other.close();
   });
 });
