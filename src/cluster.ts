@@ -1,8 +1,12 @@
 /**
  * WORKERS=N: the primary process of a node:cluster. It opens no store and serves nothing itself;
- * it starts N workers, each a whole service (store connection, engine standby or leader, HTTP
- * and WebSocket) listening on the one shared port; replaces a worker that dies; and on SIGTERM /
- * SIGINT tells every worker to stop as one service does (main.ts), waits for them, and exits.
+ * it starts N serving workers (HTTP and WebSocket on the one shared port, store connection, no
+ * engine) and one engine worker (the membership engine and the webhook sender, no HTTP), so that
+ * the engine's steps never queue behind requests and requests never behind steps. A worker that
+ * dies is replaced; a new engine worker takes the lease of the one that died at once (its holder
+ * is a process of this host that no longer exists). On SIGTERM / SIGINT the serving workers stop
+ * as one service does (main.ts), the engine worker after them (so that their last writes are
+ * applied), and then the primary exits. With ENGINE=false no engine worker is started.
  *
  * Workers take their stop from the primary, not from the terminal: Ctrl-C signals the whole
  * process group, and a worker that counted that SIGINT and then the primary's request as two
@@ -21,6 +25,10 @@ export const FORCE_STOP = "segments:force-stop";
 export const METRICS_REQUEST = "segments:metrics";
 export const METRICS_REPLY = "segments:metrics-reply";
 
+/** What a worker does: serve requests, or run the engine. */
+export type WorkerRole = "serve" | "engine";
+export const ROLE_VARIABLE = "SEGMENTS_WORKER";
+
 /** A worker that exits with this code could not start (bad configuration): it is not restarted. */
 export const EXIT_CANNOT_START = 2;
 
@@ -37,6 +45,7 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
   let restartDelay = FIRST_RESTART_DELAY_MS;
   let exitCode = 0;
   const startedAt = new Map<number, number>();
+  const roles = new Map<number, WorkerRole>();
   const listening = new Set<number>();
 
   const aggregated = new AggregatorRegistry();
@@ -48,11 +57,15 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
     );
   });
 
-  const fork = (): Worker => {
-    const worker = cluster.fork({ SEGMENTS_WORKER: "1" });
+  const fork = (role: WorkerRole): Worker => {
+    // Serving workers never take the engine lease: the engine worker holds it.
+    const worker = cluster.fork(role === "serve" ? { [ROLE_VARIABLE]: role, ENGINE: "false" } : { [ROLE_VARIABLE]: role });
     startedAt.set(worker.id, Date.now());
+    roles.set(worker.id, role);
     return worker;
   };
+  const alive = (role?: WorkerRole) =>
+    Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && (role === undefined || roles.get(worker.id) === role));
 
   cluster.on("listening", (worker: Worker, address: AddressInfo | { address: string | null; port: number }) => {
     listening.add(worker.id);
@@ -60,31 +73,35 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
       announced = true;
       const host = address.address && address.address.includes(":") ? `[${address.address}]` : (address.address ?? config.host);
       const url = `http://${host}:${address.port}/graphql`;
-      log.info({ url, workers: config.workers, ...where }, `segments is serving ${url}`);
+      log.info({ url, workers: config.workers, engineWorker: config.engineEnabled, ...where }, `segments is serving ${url}`);
     }
   });
 
   cluster.on("exit", (worker: Worker, code: number | null, signal: string | null) => {
+    const role = roles.get(worker.id) ?? "serve";
     listening.delete(worker.id);
+    roles.delete(worker.id);
     const lived = Date.now() - (startedAt.get(worker.id) ?? Date.now());
     startedAt.delete(worker.id);
     if (stopping) {
       if (code !== 0) exitCode = 1;
-      if (Object.keys(cluster.workers ?? {}).length === 0) {
+      // The engine stops once nothing is left to write through the serving workers.
+      if (alive("serve").length === 0) for (const engine of alive("engine")) if (engine.isConnected()) engine.send(STOP);
+      if (alive().length === 0) {
         log.info({ exitCode }, exitCode === 0 ? "stopped cleanly" : "stopped; some workers did not stop cleanly");
         process.exit(exitCode);
       }
       return;
     }
     if (code === EXIT_CANNOT_START && !announced) {
-      log.fatal({ pid: worker.process.pid }, "a worker could not start; stopping");
+      log.fatal({ pid: worker.process.pid, role }, "a worker could not start; stopping");
       stopAll("startup failure", EXIT_CANNOT_START);
       return;
     }
     restartDelay = lived >= HEALTHY_AFTER_MS ? FIRST_RESTART_DELAY_MS : Math.min(MAX_RESTART_DELAY_MS, restartDelay * 2);
-    log.error({ pid: worker.process.pid, code, signal, restartInMs: restartDelay }, "a worker died; starting another");
+    log.error({ pid: worker.process.pid, role, code, signal, restartInMs: restartDelay }, "a worker died; starting another");
     setTimeout(() => {
-      if (!stopping) fork();
+      if (!stopping) fork(role);
     }, restartDelay);
   });
 
@@ -92,27 +109,28 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
     stopping = true;
     exitCode = code;
     log.info({ reason }, "stopping every worker");
-    const workers = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
-    if (workers.length === 0) process.exit(exitCode);
-    for (const worker of workers) if (worker.isConnected()) worker.send(STOP);
+    if (alive().length === 0) process.exit(exitCode);
+    const serving = alive("serve");
+    for (const worker of serving.length > 0 ? serving : alive()) if (worker.isConnected()) worker.send(STOP);
     // Each worker bounds its own stop; this bounds theirs together.
     setTimeout(
       () => {
         log.error("workers still running past the stop budget: killing them");
-        for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGKILL");
+        for (const worker of alive()) worker.process.kill("SIGKILL");
         process.exit(1);
       },
-      config.shutdownDelayMs + config.shutdownTimeoutMs + 20_000,
+      2 * (config.shutdownDelayMs + config.shutdownTimeoutMs) + 20_000,
     ).unref();
   };
 
   const onSignal = (signal: string) => {
     if (!stopping) return stopAll(signal);
     log.warn({ signal }, "a second signal: workers give up their stop");
-    for (const worker of Object.values(cluster.workers ?? {})) if (worker?.isConnected()) worker.send(FORCE_STOP);
+    for (const worker of alive()) if (worker.isConnected()) worker.send(FORCE_STOP);
   };
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   process.on("SIGINT", () => onSignal("SIGINT"));
 
-  for (let i = 0; i < config.workers; i++) fork();
+  if (config.engineEnabled) fork("engine");
+  for (let i = 0; i < config.workers; i++) fork("serve");
 }

@@ -6,10 +6,11 @@
 import "reflect-metadata";
 import cluster from "node:cluster";
 import { createApp } from "./app";
-import { EXIT_CANNOT_START, FORCE_STOP, runPrimary, STOP } from "./cluster";
+import { EXIT_CANNOT_START, FORCE_STOP, ROLE_VARIABLE, runPrimary, STOP, type WorkerRole } from "./cluster";
+import { metricsSource } from "./metrics";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
-import { StartupRefused, startServer } from "./server";
+import { type RunningServer, StartupRefused, startServer } from "./server";
 import { MongoDeploymentError, redactUri } from "./stores/mongo/errors";
 
 async function main(): Promise<void> {
@@ -43,19 +44,26 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  let server;
-  try {
-    server = await startServer(app, { port: config.port, host: config.host });
-  } catch (error) {
-    await app.stop();
-    if (error instanceof StartupRefused) {
-      logger.fatal(error.message);
-      process.exit(EXIT_CANNOT_START);
+  const role = worker ? ((process.env[ROLE_VARIABLE] as WorkerRole | undefined) ?? "serve") : null;
+  let server: RunningServer | null = null;
+  if (role === "engine") {
+    // The cluster's engine worker: the engine and the webhook sender, no HTTP; its figures join the cluster's metrics.
+    if (config.metrics) metricsSource(app, { hits: 0, misses: 0, size: 0 });
+    logger.info({ store: app.store.kind, engine: app.engine.isLeader ? "leader" : "standby", holder: app.engine.holder }, "worker running the engine");
+  } else {
+    try {
+      server = await startServer(app, { port: config.port, host: config.host });
+    } catch (error) {
+      await app.stop();
+      if (error instanceof StartupRefused) {
+        logger.fatal(error.message);
+        process.exit(EXIT_CANNOT_START);
+      }
+      throw error;
     }
-    throw error;
+    if (worker) logger.info({ url: server.url, store: app.store.kind }, "worker serving");
+    else logger.info({ url: server.url, store: app.store.kind, ...where }, `segments is serving ${server.url}`);
   }
-  if (worker) logger.info({ url: server.url, store: app.store.kind, engine: app.engine.isLeader ? "leader" : "standby" }, "worker serving");
-  else logger.info({ url: server.url, store: app.store.kind, ...where }, `segments is serving ${server.url}`);
 
   let stopping = false;
   const running = server;
@@ -72,11 +80,11 @@ async function main(): Promise<void> {
       return;
     }
     stopping = true;
-    logger.info({ signal }, "stopping: finishing in-flight requests");
+    logger.info({ signal }, running ? "stopping: finishing in-flight requests" : "stopping: the engine finishes its step");
     // Referenced on purpose: a stop stuck on something else must not end as a quiet exit 0.
     setTimeout(() => void forceExit(`the stop took longer than ${stopBudgetMs} ms`), stopBudgetMs);
     try {
-      const { requestsFinished } = await running.close();
+      const { requestsFinished } = running ? await running.close() : { requestsFinished: true };
       await app.stop();
       if (requestsFinished) logger.info("stopped cleanly");
       else logger.warn("stopped; requests still running after SHUTDOWN_TIMEOUT were cut off");

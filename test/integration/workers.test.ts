@@ -43,22 +43,25 @@ function logged(server: ServerProcess, msg: string): Record<string, unknown>[] {
   });
 }
 
-/** The pids of the workers serving now, with the one leading the engine. */
+/** The pids of the serving workers alive now, and of the engine worker holding the lease. */
 async function workers(server: ServerProcess, count: number): Promise<{ pids: number[]; leader: number }> {
   return until(
     () => {
+      const dead = new Set([...logged(server, "a worker died; starting another"), ...logged(server, "stopped cleanly")].map((line) => line.pid as number));
       const alive = logged(server, "worker serving")
         .map((line) => line.pid as number)
-        .filter((pid) => logged(server, "a worker died; starting another").every((line) => line.pid !== pid));
-      const leaders = [
+        .filter((pid) => !dead.has(pid));
+      const leader = [
         ...logged(server, "membership engine: this process holds the lease"),
-        ...logged(server, "worker serving").filter((line) => line.engine === "leader"),
-      ].map((line) => line.pid as number);
-      const leader = leaders.filter((pid) => alive.includes(pid)).pop();
+        ...logged(server, "worker running the engine").filter((line) => line.engine === "leader"),
+      ]
+        .map((line) => line.pid as number)
+        .filter((pid) => !dead.has(pid))
+        .pop();
       return alive.length === count && leader !== undefined ? { pids: alive, leader } : undefined;
     },
     20_000,
-    `${count} workers serving`,
+    `${count} serving workers and an engine worker`,
   );
 }
 
@@ -91,19 +94,20 @@ describe("WORKERS=2: one port, two processes, one engine", () => {
   it("serves requests and subscriptions from both workers; every subscriber gets every event, in order", async () => {
     const dbPath = newDatabase("workers");
     const server = await spawnServer({ ...storeEnv(dbPath), WORKERS: "2" });
-    const { pids } = await workers(server, 2);
+    const { pids, leader } = await workers(server, 2);
     expect(new Set(pids).size).toBe(2);
+    // The engine runs in a worker of its own, beside the two that serve.
+    expect(pids).not.toContain(leader);
 
-    // Each request on its own connection: the cluster hands connections to the workers in turn.
+    // Each request on its own connection: the cluster hands connections to the serving workers in turn.
     for (let i = 0; i < 6; i++) expect((await postOnce(server.url, "{ __typename }")).status).toBe(200);
     const served = new Set(logged(server, "operation").map((line) => line.pid));
     expect(served).toEqual(new Set(pids));
 
-    // Exactly one worker leads, whichever answers.
+    // No serving worker leads: the engine worker does.
     const leaders = await Promise.all(Array.from({ length: 6 }, () => postOnce(server.url, "{ membershipEngine { leader } }")));
     const answers = leaders.map((answer) => (JSON.parse(answer.body) as { data: { membershipEngine: { leader: boolean } } }).data.membershipEngine.leader);
-    expect(answers).toContain(true);
-    expect(answers).toContain(false);
+    expect(answers).toEqual(Array.from({ length: 6 }, () => false));
 
     const { list, segment } = await listWithNorwaySegment(server.client, "Workers");
     const { segment: current } = await server.client.data(SegmentCursorDocument, { id: segment.id });
@@ -141,11 +145,12 @@ describe("WORKERS=2: one port, two processes, one engine", () => {
       expect(value("segments_engine_pending_changes")).toBe(0);
     }
     expect(await server.kill("SIGTERM")).toBe(0);
-    expect(logged(server, "stopped cleanly")).toHaveLength(3);
+    // Two serving workers, the engine worker, the primary.
+    expect(logged(server, "stopped cleanly")).toHaveLength(4);
     expect(await leaseHolder(dbPath)).toBeNull();
   });
 
-  it("a leader worker killed with SIGKILL is replaced, and the other worker takes the engine at once, not at the lease's expiry", async () => {
+  it("a killed engine worker is replaced and its successor takes the lease at once, not at its expiry; a killed serving worker is replaced", async () => {
     const dbPath = newDatabase("worker-killed");
     const server = await spawnServer({ ...storeEnv(dbPath), WORKERS: "2", ENGINE_LEASE_TTL: "60s" });
     const { leader, pids } = await workers(server, 2);
@@ -155,15 +160,20 @@ describe("WORKERS=2: one port, two processes, one engine", () => {
     process.kill(leader, "SIGKILL");
     const takeover = await until(() => logged(server, "membership engine: took over the lease of a process that no longer exists")[0], 10_000, "the takeover");
     expect(takeover.previous).toEqual(expect.stringContaining(`/${leader}/`));
-    expect(pids).toContain(takeover.pid);
+    expect(takeover.pid).not.toBe(leader);
     // Well inside the 60 s lease: the holder was known to be gone.
     expect((takeover.time as number) - killedAt).toBeLessThan(5_000);
 
-    // Writes are applied again, and the dead worker has a successor.
+    // Writes are applied again.
     await server.client.data(AddContactsDocument, { listId: list.id, contacts: [{ email: "after@example.com", country: "Norway" }] });
     expect((await server.client.data(SegmentByIdDocument, { id: segment.id })).segment?.memberCount).toBe(1);
+
+    // A serving worker killed outright has a successor, and the service goes on answering.
+    process.kill(pids[0]!, "SIGKILL");
+    await until(() => logged(server, "a worker died; starting another").find((line) => line.pid === pids[0]), 10_000, "the primary to see the worker die");
     const after = await workers(server, 2);
-    expect(after.pids).not.toContain(leader);
+    expect(after.pids).not.toContain(pids[0]);
+    for (let i = 0; i < 4; i++) expect((await postOnce(server.url, "{ __typename }")).status).toBe(200);
     expect(await server.kill("SIGTERM")).toBe(0);
   });
 });
@@ -208,9 +218,9 @@ describe("services started by hand on one database file", () => {
     const dbPath = newDatabase("cluster-restart");
     const env = { ...storeEnv(dbPath), WORKERS: "2", ENGINE_LEASE_TTL: "60s" };
     const first = await spawnServer(env);
-    const { pids } = await workers(first, 2);
+    const { pids, leader } = await workers(first, 2);
     const { list, segment } = await listWithNorwaySegment(first.client, "Cluster restarted");
-    for (const pid of pids) process.kill(pid, "SIGKILL");
+    for (const pid of [leader, ...pids]) process.kill(pid, "SIGKILL");
     await first.kill("SIGKILL");
 
     const second = await spawnServer(env);
