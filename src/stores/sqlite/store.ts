@@ -112,7 +112,9 @@ export class SqliteStore implements Store {
 
   private readonly checkpointer: BackgroundCheckpointer | null;
   private limits: SqliteSharedLimits | null = null;
-  private generationStatements: [Database.Statement, Database.Statement] | null = null;
+  /** The file's commit counter (moves when another connection commits) and this connection's row changes. */
+  private readonly dataVersion: Database.Statement;
+  private readonly ownChanges: Database.Statement;
   /** Single-contact writes of one event-loop turn share a commit. */
   private readonly writes: WriteBatch;
   /** Takes the file's write lock without blocking the event loop (the hot write paths). */
@@ -129,6 +131,8 @@ export class SqliteStore implements Store {
     this.memberBlocks = new MemberBlocks(this.q);
     this.engine = new SqliteEngine(db, this.q, this.memberBlocks, this.compiler);
     this.lock = new WriteLock(db, options.busyTimeoutMs ?? 10_000);
+    this.dataVersion = db.prepare("PRAGMA data_version").pluck();
+    this.ownChanges = db.prepare("SELECT total_changes()").pluck();
     this.writes = new WriteBatch(db, this.lock);
     this.webhooks = new SqliteWebhooks(db, this.q);
     this.imports = new SqliteImports(db, this.q);
@@ -807,7 +811,7 @@ export class SqliteStore implements Store {
   }
 
   async changeToken(): Promise<string> {
-    return String(this.db.pragma("data_version", { simple: true }));
+    return String(this.dataVersion.get());
   }
 
   /**
@@ -817,12 +821,11 @@ export class SqliteStore implements Store {
    * COMMIT_POLL_MS besides, in case the watch misses one or the file system has none.
    */
   watchCommits(onCommit: () => void): () => void {
-    const version = this.db.prepare("PRAGMA data_version").pluck();
-    let last = version.get();
+    let last = this.dataVersion.get();
     let scheduled = false;
     const check = () => {
       if (!this.db.open) return false;
-      const now = version.get();
+      const now = this.dataVersion.get();
       if (now === last) return false;
       last = now;
       onCommit();
@@ -870,8 +873,7 @@ export class SqliteStore implements Store {
 
   /** This connection's row changes (its own commits) and the file's data_version (everyone else's). */
   commitGeneration(): string {
-    this.generationStatements ??= [this.db.prepare("SELECT total_changes()").pluck(), this.db.prepare("PRAGMA data_version").pluck()];
-    return `${this.generationStatements[0].get()}:${this.generationStatements[1].get()}`;
+    return `${this.ownChanges.get()}:${this.dataVersion.get()}`;
   }
 
   sharedLimits(): SqliteSharedLimits {
