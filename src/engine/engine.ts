@@ -7,7 +7,7 @@ import type { Clock } from "../common/clock";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ENGINE_LEASE, type EngineStatus, type EngineStepResult, type Mark, type Store } from "../stores/port";
 import type { EventFeed } from "./event-feed";
-import { BackgroundTasks } from "../common/background";
+import { BackgroundTasks, Coalesced } from "../common/background";
 import { Lease } from "./lease";
 
 /** Resolves in a later turn of the event loop. */
@@ -73,8 +73,7 @@ export class MembershipEngine {
   private pendingStep: Promise<EngineStepResult> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private lastToken = "";
-  private polling: Promise<void> | null = null;
-  private pollAgain = false;
+  private readonly polling: Coalesced;
   private unwatch: (() => void) | null = null;
   /** Woken whenever a commit by another process is noticed. */
   private commitWaiters = new Set<() => void>();
@@ -104,6 +103,10 @@ export class MembershipEngine {
     };
     this.lease = new Lease(store, ENGINE_LEASE, { ttlMs: this.options.leaseTtlMs, checkMs: this.options.leaseCheckMs });
     this.background = new BackgroundTasks((error) => this.log.error({ err: error }, "engine background task failed"));
+    this.polling = new Coalesced(
+      () => this.poll().catch((error) => this.log.error({ err: error }, "engine background task failed")),
+      () => !this.stopped,
+    );
   }
 
   get holder(): string {
@@ -144,24 +147,7 @@ export class MembershipEngine {
 
   /** Runs `poll` now, or once more after the one under way. */
   private pollSoon(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.polling) {
-      this.pollAgain = true;
-      return this.polling;
-    }
-    this.polling = (async () => {
-      try {
-        do {
-          this.pollAgain = false;
-          await this.poll();
-        } while (this.pollAgain && !this.stopped);
-      } catch (error) {
-        this.log.error({ err: error }, "engine background task failed");
-      } finally {
-        this.polling = null;
-      }
-    })();
-    return this.polling;
+    return this.stopped ? Promise.resolve() : this.polling.run();
   }
 
   /**

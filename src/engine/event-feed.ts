@@ -4,6 +4,7 @@
  * process's engine or, seen by polling, by another process). A subscriber that falls behind the
  * ring reads the log from the store instead: no subscriber ever holds more than one batch.
  */
+import { Coalesced } from "../common/background";
 import type { EventFilter, MembershipEvent, Store } from "../stores/port";
 
 export function matches(event: MembershipEvent, filter: EventFilter): boolean {
@@ -24,8 +25,7 @@ export class EventFeed {
   private latest = 0;
   private waiters = new Set<() => void>();
   private listeners = new Set<() => void>();
-  private refreshing: Promise<void> | null = null;
-  private again = false;
+  private readonly refreshing = new Coalesced(() => this.readNew());
   private closed = false;
 
   constructor(
@@ -51,32 +51,22 @@ export class EventFeed {
    * the last event known here (someone else committed in between), reads the log instead.
    */
   publish(events: MembershipEvent[], previous: number): Promise<void> {
-    if (this.refreshing || events.length === 0 || previous !== this.latest) return this.refresh();
+    if (this.refreshing.active || events.length === 0 || previous !== this.latest) return this.refresh();
     this.append(events);
     return Promise.resolve();
   }
 
   /** Reads events committed since the last refresh and wakes waiting subscribers. */
   refresh(): Promise<void> {
-    if (this.refreshing) {
-      this.again = true;
-      return this.refreshing;
+    return this.refreshing.run();
+  }
+
+  private async readNew(): Promise<void> {
+    for (;;) {
+      const events = await this.store.eventsAfter(this.latest, {}, 1_000);
+      if (events.length > 0) this.append(events);
+      if (events.length < 1_000) return;
     }
-    this.refreshing = (async () => {
-      try {
-        do {
-          this.again = false;
-          for (;;) {
-            const events = await this.store.eventsAfter(this.latest, {}, 1_000);
-            if (events.length > 0) this.append(events);
-            if (events.length < 1_000) break;
-          }
-        } while (this.again);
-      } finally {
-        this.refreshing = null;
-      }
-    })();
-    return this.refreshing;
   }
 
   private append(events: MembershipEvent[]): void {
