@@ -25,9 +25,9 @@ export const FORCE_STOP = "segments:force-stop";
 export const METRICS_REQUEST = "segments:metrics";
 export const METRICS_REPLY = "segments:metrics-reply";
 
-/** What a worker does: serve requests, or run the engine. */
-export type WorkerRole = "serve" | "engine";
-export const ROLE_VARIABLE = "SEGMENTS_WORKER";
+/** What a worker does: serve requests, or run the engine (config.workerRole, from SEGMENTS_WORKER). */
+type WorkerRole = Config["workerRole"];
+const ROLE_VARIABLE = "SEGMENTS_WORKER";
 
 /** A worker that exits with this code could not start (bad configuration): it is not restarted. */
 export const EXIT_CANNOT_START = 2;

@@ -8,6 +8,8 @@ import ms from "ms";
 export interface Config {
   /** Server processes sharing the port (node:cluster); 1 serves from this process alone. */
   workers: number;
+  /** In a cluster worker, what the primary started it for (SEGMENTS_WORKER, set by cluster.ts). */
+  workerRole: "serve" | "engine";
   port: number;
   host: string;
   sqlitePath: string;
@@ -125,8 +127,12 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push("WORKERS: several processes cannot share an in-memory SQLite database; set SQLITE_PATH to a file");
   }
 
+  const workerRole = value("SEGMENTS_WORKER") ?? "serve";
+  if (workerRole !== "serve" && workerRole !== "engine") problems.push(`SEGMENTS_WORKER: set by the cluster primary to serve or engine, got "${workerRole}"`);
+
   const config: Config = {
     workers,
+    workerRole: workerRole === "engine" ? "engine" : "serve",
     port: integer("PORT", 4000, 0, 65_535),
     host,
     sqlitePath: value("SQLITE_PATH") ?? "data/segments.db",

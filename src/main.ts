@@ -6,7 +6,7 @@
 import "reflect-metadata";
 import cluster from "node:cluster";
 import { createApp } from "./app";
-import { EXIT_CANNOT_START, FORCE_STOP, ROLE_VARIABLE, runPrimary, STOP, type WorkerRole } from "./cluster";
+import { EXIT_CANNOT_START, FORCE_STOP, runPrimary, STOP } from "./cluster";
 import { metricsSource } from "./metrics";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
@@ -44,9 +44,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const role = worker ? ((process.env[ROLE_VARIABLE] as WorkerRole | undefined) ?? "serve") : null;
   let server: RunningServer | null = null;
-  if (role === "engine") {
+  if (worker && config.workerRole === "engine") {
     // The cluster's engine worker: the engine and the webhook sender, no HTTP; its figures join the cluster's metrics.
     if (config.metrics) metricsSource(app, { hits: 0, misses: 0, size: 0 });
     logger.info({ store: app.store.kind, engine: app.engine.isLeader ? "leader" : "standby", holder: app.engine.holder }, "worker running the engine");

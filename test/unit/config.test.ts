@@ -30,3 +30,11 @@ describe("WORKERS", () => {
     expect(problems({ WORKERS: "1", SQLITE_PATH: ":memory:" })).toEqual([]);
   });
 });
+
+describe("SEGMENTS_WORKER (set by the cluster primary)", () => {
+  it("says what a worker was started for: serving unless told engine", () => {
+    expect(loadConfig({}).workerRole).toBe("serve");
+    expect(loadConfig({ SEGMENTS_WORKER: "engine" }).workerRole).toBe("engine");
+    expect(problems({ SEGMENTS_WORKER: "both" })).toEqual([expect.stringMatching(/^SEGMENTS_WORKER: set by the cluster primary to serve or engine/)]);
+  });
+});
