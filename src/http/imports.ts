@@ -14,7 +14,7 @@ import { csvStream, fileSafe } from "../modules/exports/csv-output";
 import type { Services } from "../services";
 import { jsonError } from "./json-error";
 import { callerOf, requestIdOf } from "./middleware";
-import { flag, queryParams, sendCsv, sendDomainError } from "./requests";
+import { dropRestOfBody, flag, queryParams, sendCsv, sendDomainError } from "./requests";
 
 /** What a CSV file may be sent as (browsers and spreadsheets label CSV in several ways); no type at all is taken too. */
 const CSV_TYPES = new Set(["text/csv", "text/plain", "application/csv", "text/comma-separated-values", "application/vnd.ms-excel", "application/octet-stream"]);
@@ -50,14 +50,13 @@ export function importRoutes({ services, logger }: { services: Services; logger:
     } catch (error) {
       // The client is gone: there is no one to answer.
       if (error instanceof UploadInterrupted) return;
-      // What is left of the body is read and dropped, so that the client can read the answer.
-      req.resume();
+      dropRestOfBody(req);
       if (!sendDomainError(res, error)) throw error;
       return;
     }
     const importId = toGlobalId("ImportJob", started.job.id);
     if (started.job.status === "FAILED") {
-      req.resume();
+      dropRestOfBody(req);
       return jsonError(res, 400, ErrorCode.BadUserInput, started.job.failure!, { importId });
     }
     res.status(202).type("application/json");
@@ -65,7 +64,7 @@ export function importRoutes({ services, logger }: { services: Services; logger:
     const job = await started.finished;
     logger.info({ requestId, workspace: ctx.workspaceId, importId, status: job.status, rowsRead: job.rowsRead, failed: job.failed }, "import");
     // A job that failed before the end of the body leaves the rest unread.
-    if (!req.complete) req.resume();
+    dropRestOfBody(req);
     res.end();
   };
 

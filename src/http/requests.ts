@@ -34,6 +34,19 @@ export function queryParams<K extends string>(req: Request, known: readonly K[])
   return params;
 }
 
+/**
+ * Reads and drops what is left of a request's body, so that the client can read the answer and its
+ * kept-alive connection serves its next request. A 'data' listener, unlike a bare `resume()`, keeps
+ * the body flowing after a reader that still listens for 'readable' (an import's source iterator,
+ * waiting for the next chunk) lets go: Node would leave the stream paused then, and the connection
+ * stalled until its keep-alive timeout cut it.
+ */
+export function dropRestOfBody(req: Request): void {
+  if (req.readableEnded) return;
+  req.on("data", () => {});
+  req.resume();
+}
+
 /** A true/false query parameter (absent: false). */
 export function flag(value: string | undefined, name: string): boolean {
   if (value === undefined || value === "false" || value === "0") return false;

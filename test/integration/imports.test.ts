@@ -2,6 +2,7 @@
  * CSV imports through the real server: POST /lists/{id}/imports streamed into the real store, the
  * importJob query and importProgress subscription, errors.csv, and every kind of bad input.
  */
+import net from "node:net";
 import { parse } from "csv-parse/sync";
 import {
   CreateListDocument,
@@ -48,6 +49,48 @@ async function newList(name = "Imports") {
 }
 
 const importUrl = (listId: string, query = "") => `${base}/lists/${listId}/imports${query}`;
+
+const requestHead = (path: string, length: number) => `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/csv\r\nContent-Length: ${length}\r\n\r\n`;
+
+/** One kept-alive HTTP/1.1 connection written by hand, so that a test decides when each byte of a body is sent. */
+async function rawConnection(url: string) {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  let received = "";
+  let closed = false;
+  const waiters = new Set<() => void>();
+  const wake = () => waiters.forEach((waiter) => waiter());
+  socket.setEncoding("utf8");
+  socket.on("data", (chunk: string) => ((received += chunk), wake()));
+  socket.on("close", () => ((closed = true), wake()));
+  socket.on("error", () => undefined);
+  return {
+    send: (text: string) => void socket.write(text),
+    /** The next whole answer (the server's CSV endpoints answer in chunks, ending with a last empty one). */
+    nextAnswer: () =>
+      new Promise<Answer>((resolve, reject) => {
+        const check = () => {
+          const end = received.indexOf("\r\n0\r\n\r\n");
+          if (end >= 0) {
+            const raw = received.slice(0, end);
+            received = received.slice(end + 7);
+            waiters.delete(check);
+            const [head, body = ""] = raw.split("\r\n\r\n");
+            // The body's chunks, their sizes dropped.
+            const text = body.split("\r\n").filter((_, i) => i % 2 === 1).join("");
+            resolve({ status: Number(head!.split(" ")[1]), headers: {}, text });
+          } else if (closed) {
+            waiters.delete(check);
+            reject(new Error("the server closed the connection before answering"));
+          }
+        };
+        waiters.add(check);
+        check();
+      }),
+    close: () => void socket.destroy(),
+  };
+}
 
 /** The job of a 202 answer, once it has ended (the answer ends with the job). */
 async function jobOf(answer: Answer) {
@@ -294,6 +337,31 @@ describe("files that cannot be imported", () => {
     const job = await jobOf(await upload.answer);
     expect(job).toMatchObject({ status: "FAILED", rowsRead: 2, added: 2, failure: "row 3 (line 4) is longer than 4 MiB, the longest row an import reads" });
     expect([...(await contactsOf(listId)).keys()].sort()).toEqual(["first@example.com", "second@example.com"]);
+  });
+
+  it("after a job that failed mid-body, the rest of the body is read and dropped, and the connection serves the next request", async () => {
+    const { listId } = await newList();
+    const path = new URL(importUrl(listId)).pathname;
+    const head = "email\nfirst@example.com\n";
+    // Just past the longest row: the job fails with the server waiting for more of the body.
+    const before = "y".repeat(4 * 1024 * 1024 + 1024);
+    // The rest arrives once the answer has ended; far more than a socket buffers.
+    const after = `${"y".repeat(4 * 1024 * 1024)}\nlast@example.com\n`;
+    const connection = await rawConnection(base);
+    try {
+      connection.send(requestHead(path, head.length + before.length + after.length) + head + before);
+      const first = await connection.nextAnswer();
+      expect(first.status).toBe(202);
+      expect(await jobOf(first)).toMatchObject({ status: "FAILED", rowsRead: 1 });
+      connection.send(after);
+      const next = "email\nnext@example.com\n";
+      connection.send(requestHead(path, next.length) + next);
+      // A server that left the body unread would never answer this; its keep-alive timeout would close the connection.
+      const second = await connection.nextAnswer();
+      expect(await jobOf(second)).toMatchObject({ status: "DONE", added: 1 });
+    } finally {
+      connection.close();
+    }
   });
 
   it("a quote left open to the end of the file ends the job FAILED", async () => {

@@ -37,7 +37,7 @@ export class CsvRecords {
   rows = 0;
   private chunks: AsyncIterator<Buffer> | null = null;
   private parser: Parser | null = null;
-  private records: AsyncIterator<string[]> | null = null;
+  private records: RecordReader | null = null;
   private interrupted: unknown = null;
   /** The parser's first record is the header, already read from the first line. */
   private headerToSkip = false;
@@ -75,7 +75,7 @@ export class CsvRecords {
       skip_empty_lines: true,
     });
     pipeline(ReadableStream.from(this.feed(peeked)), this.parser, () => {});
-    this.records = this.parser[Symbol.asyncIterator]();
+    this.records = new RecordReader(this.parser);
     // Read from the first line, the header is known before more of the file arrives (csv-parse
     // holds a record back until it sees what follows it); a header that does not fit on its line
     // is left to the parser.
@@ -145,8 +145,7 @@ export class CsvRecords {
 
   private async read(): Promise<string[] | null> {
     try {
-      const step = await this.records!.next();
-      return step.done ? null : (step.value as string[]);
+      return await this.records!.next();
     } catch (error) {
       if (this.interrupted !== null) throw new UploadInterrupted(this.bytesRead, this.interrupted);
       if (error instanceof CsvError) throw new CsvFailure(this.describe(error));
@@ -161,6 +160,50 @@ export class CsvRecords {
     if (error.code === "CSV_QUOTE_NOT_CLOSED") return `the file ends inside a quoted field of ${row}${line}: a quote is not closed`;
     const detail = error.message.length > MAX_MESSAGE ? `${error.message.slice(0, MAX_MESSAGE)}…` : error.message;
     return `the file is not valid CSV at ${row}${line}: ${detail}`;
+  }
+}
+
+/**
+ * A parser's records taken one at a time. Unlike the stream's async iterator, which drops what a
+ * stream holds once it fails, this returns every record parsed before an error (the rows before a
+ * quote left open to the end of the file), then throws the error.
+ */
+class RecordReader {
+  private wake: (() => void) | null = null;
+  private failed = false;
+  private failure: unknown;
+  private ended = false;
+
+  constructor(private readonly parser: Parser) {
+    const wake = () => {
+      const resolve = this.wake;
+      this.wake = null;
+      resolve?.();
+    };
+    parser.on("readable", wake);
+    parser.on("error", (error) => {
+      this.failed = true;
+      this.failure = error;
+      wake();
+    });
+    // A parser stopped by close() ends the records as its end does.
+    for (const event of ["end", "close"]) {
+      parser.on(event, () => {
+        this.ended = true;
+        wake();
+      });
+    }
+  }
+
+  async next(): Promise<string[] | null> {
+    for (;;) {
+      // A destroyed stream still gives what it holds.
+      const record = this.parser.read() as string[] | null;
+      if (record !== null) return record;
+      if (this.failed) throw this.failure;
+      if (this.ended) return null;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
   }
 }
 
