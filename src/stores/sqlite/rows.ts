@@ -127,9 +127,47 @@ export function contactFromRow(row: ContactRow): ContactRecord {
   return { id: String(row.id), listId: String(row.list_id), ...contactDataFromRow(row), createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
-/** The columns contactFromRow reads (the normal forms stay in the database). */
+/** The columns contactFromRow reads (the normal forms stay in the database), in the order of RecordTuple. */
 export const RECORD_COLUMNS =
   "id, list_id, email, first_name, last_name, phone, country, city, gender, birth_date, tags, attributes, created_at, updated_at";
+
+/** A contact's RECORD_COLUMNS as an array (a statement in raw mode): cheaper to read in bulk than a row object. */
+export type RecordTuple = [
+  id: number,
+  listId: number,
+  email: string,
+  firstName: string | null,
+  lastName: string | null,
+  phone: string | null,
+  country: string | null,
+  city: string | null,
+  gender: string | null,
+  birthDate: string | null,
+  tags: string,
+  attributes: string,
+  createdAt: number,
+  updatedAt: number,
+];
+
+/** contactFromRow for a RecordTuple. */
+export function contactFromTuple(row: RecordTuple): ContactRecord {
+  return {
+    id: String(row[0]),
+    listId: String(row[1]),
+    email: row[2],
+    firstName: row[3],
+    lastName: row[4],
+    phone: row[5],
+    country: row[6],
+    city: row[7],
+    gender: row[8],
+    birthDate: row[9],
+    tags: row[10] === "[]" ? [] : JSON.parse(row[10]),
+    attributes: row[11] === "{}" ? {} : JSON.parse(row[11]),
+    createdAt: row[12],
+    updatedAt: row[13],
+  };
+}
 
 /** The columns factsFromRow reads. */
 export const FACT_COLUMNS =

@@ -58,12 +58,14 @@ import {
   type ContactRow,
   contactDataFromRow,
   contactFromRow,
+  contactFromTuple,
   contactWriteValues,
   type EventRow,
   eventsFromRow,
   type ListRow,
   listFromRow,
   RECORD_COLUMNS,
+  type RecordTuple,
   type SegmentRow,
   segmentFromRow,
 } from "./rows";
@@ -77,13 +79,13 @@ const INSERT_CHANGE = "INSERT INTO changes (kind, list_id, contact_id, segment_i
 /** Rows a housekeeping slice deletes per statement (a slice repeats it until its time is spent). */
 const PRUNE_ROWS = 256;
 
-/** Rows by id: one indexed lookup for a single id, `IN (json_each)` for a batch. */
-function rowsById<R>(q: StatementCache, table: string, ids: readonly string[], columns = "*"): R[] {
+/** Rows by id: one indexed lookup for a single id, `IN (json_each)` for a batch; `raw`: each row as an array of `columns`. */
+function rowsById<R>(q: StatementCache, table: string, ids: readonly string[], columns = "*", raw = false): R[] {
   if (ids.length === 1) {
-    const row = q.get(`SELECT ${columns} FROM ${table} WHERE id = ?`).get(rowId(ids[0]!)) as R | undefined;
+    const row = q.get(`SELECT ${columns} FROM ${table} WHERE id = ?`).raw(raw).get(rowId(ids[0]!)) as R | undefined;
     return row ? [row] : [];
   }
-  return q.get(`SELECT ${columns} FROM ${table} WHERE id IN (SELECT value FROM json_each(?))`).all(idArray(ids)) as R[];
+  return q.get(`SELECT ${columns} FROM ${table} WHERE id IN (SELECT value FROM json_each(?))`).raw(raw).all(idArray(ids)) as R[];
 }
 
 function byIds<T extends { id: string }>(ids: readonly string[], records: T[]): (T | null)[] {
@@ -329,7 +331,7 @@ export class SqliteStore implements Store {
   }
 
   async getContacts(ids: readonly string[]): Promise<(ContactRecord | null)[]> {
-    return byIds(ids, rowsById<ContactRow>(this.q, "contacts", ids, RECORD_COLUMNS).map(contactFromRow));
+    return byIds(ids, rowsById<RecordTuple>(this.q, "contacts", ids, RECORD_COLUMNS, true).map(contactFromTuple));
   }
 
   async pageContacts(listId: string, query: ContactQuery): Promise<Page<ContactRecord>> {
@@ -346,8 +348,8 @@ export class SqliteStore implements Store {
     }
     sql += " ORDER BY c.created_at DESC, c.id DESC LIMIT ?";
     params.push(query.first + 1);
-    const rows = this.q.get(sql).all(...params) as ContactRow[];
-    return { items: rows.slice(0, query.first).map(contactFromRow), hasNextPage: rows.length > query.first };
+    const rows = this.q.get(sql).raw(true).all(...params) as RecordTuple[];
+    return { items: rows.slice(0, query.first).map(contactFromTuple), hasNextPage: rows.length > query.first };
   }
 
   async countContacts(listId: string, where: Condition | undefined, at: EvalTime): Promise<number> {
