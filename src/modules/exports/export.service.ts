@@ -15,7 +15,14 @@ import { fileSafe } from "./csv-output";
 /** The columns of every export, before one per custom field (`attributes.<key>`). */
 export const EXPORT_COLUMNS = ["id", "email", "firstName", "lastName", "phone", "country", "city", "gender", "birthDate", "tags", "createdAt", "updatedAt"] as const;
 
-const PAGE = 1_000;
+/**
+ * Rows read and formatted per step. A page's rows, cells and text are garbage once it is sent; at
+ * 250 rows they die young. At 1,000, a young-generation collection found most of a page still in
+ * work, copied it and promoted it (3–4 ms a collection instead of 1, and six full collections per
+ * 200,000 rows instead of one), and an export ran at 100,000 rows/s instead of 135,000 (this
+ * process, no HTTP).
+ */
+export const EXPORT_PAGE = 250;
 
 export interface CsvExport {
   /** For Content-Disposition: the segment's or list's name, made file-safe, with ".csv". */
@@ -89,7 +96,7 @@ export class ExportService {
     const built = segment.builtAt ?? segment.createdAt;
     const times = timeColumns();
     for (let after: string | undefined; ; ) {
-      const page = await store.pageMembers(segment.id, PAGE, after);
+      const page = await store.pageMembers(segment.id, EXPORT_PAGE, after);
       const [contacts, joins] = await Promise.all([store.getContacts(page.items), store.joinedAt(segment.id, page.items)]);
       const rows: string[][] = [];
       for (const contact of contacts) {
@@ -109,7 +116,7 @@ export class ExportService {
     const at = evalTime(this.deps.clock.now(), list.timeZone);
     const times = timeColumns();
     for (let after: TimeKey | undefined; ; ) {
-      const page = await this.deps.store.pageContacts(list.id, { first: PAGE, after, where, at });
+      const page = await this.deps.store.pageContacts(list.id, { first: EXPORT_PAGE, after, where, at });
       yield page.items.map((contact) => cellsOf(contact, list.customFields, times));
       if (!page.hasNextPage) return;
       const last = page.items[page.items.length - 1]!;
