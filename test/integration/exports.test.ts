@@ -4,7 +4,7 @@
  */
 import http from "node:http";
 import { parse } from "csv-parse/sync";
-import { AddContactsDocument, type ContactInput, CreateListDocument, CreateSegmentDocument, MemberJoinsDocument } from "../graphql/generated";
+import { AddContactsDocument, type ContactInput, CreateListDocument, CreateSegmentDocument, MemberJoinsDocument, SegmentMembersDocument } from "../graphql/generated";
 import { startTestServer, stopAll, type TestServer } from "../support/harness";
 import { runScript } from "../support/process";
 import { storeEnv } from "../support/stores";
@@ -108,7 +108,7 @@ describe("GET /lists/{id}/contacts.csv", () => {
     expect(cells).toMatchObject({ firstName: "'=HYPERLINK(\"http://x\")", lastName: "'+SUM(1)", city: "'-2+3", gender: "'@cmd", tags: "'=tag", "attributes.note": "plain" });
   });
 
-  it("pages through the whole list, newest first, and ?where= selects as contacts(where:) does", async () => {
+  it("pages through the whole list and a whole segment, newest first, and ?where= selects as contacts(where:) does", async () => {
     const contacts = Array.from({ length: 2_500 }, (_, i) => ({ email: `c${i}@example.com`, country: i % 5 === 0 ? "Norway" : "Denmark", attributes: { score: i } }));
     const listId = await listWith("Many", contacts);
     const [header, ...rows] = rowsOf(await get(`${base}/lists/${listId}/contacts.csv`));
@@ -120,6 +120,19 @@ describe("GET /lists/{id}/contacts.csv", () => {
     const where = encodeURIComponent(JSON.stringify({ and: [{ field: "country", operator: "EQUALS", value: "norway" }, { field: "attributes.score", operator: "LESS_THAN", value: 100 }] }));
     const [, ...selected] = rowsOf(await get(`${base}/lists/${listId}/contacts.csv?where=${where}`));
     expect(selected.map((row) => row[1])).toEqual(contacts.filter((_, i) => i % 5 === 0 && i < 100).map((contact) => contact.email).reverse());
+
+    // A segment's members page the same way: 2,000 of them, newest first, each once.
+    const { createSegment } = await server.client.data(CreateSegmentDocument, {
+      input: { listId, name: "Denmark", type: "DYNAMIC", condition: { field: "country", operator: "EQUALS", value: "Denmark" } },
+    });
+    for (const deadline = Date.now() + 10_000; ; ) {
+      const { segment } = await server.client.data(SegmentMembersDocument, { id: createSegment.id, first: 1 });
+      if (segment!.status === "READY") break;
+      if (Date.now() > deadline) throw new Error("the segment stayed BUILDING");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const [, ...members] = rowsOf(await get(`${base}/segments/${createSegment.id}/members.csv`));
+    expect(members.map((row) => row[1])).toEqual(contacts.filter((_, i) => i % 5 !== 0).map((contact) => contact.email).reverse());
   });
 
   it("a ?where= that is not JSON or not a valid condition, or an unknown list, is refused as JSON and sends no CSV", async () => {
