@@ -61,6 +61,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   const engine = new MembershipEngine(store, clock, feed, logger.child({ component: "engine" }), {
     leaseTtlMs: config.engineLeaseTtlMs,
     retentionMs: config.eventRetentionMs,
+    importRetentionMs: config.importRetentionMs,
     participate: config.engineEnabled,
     buildChunk: config.engineBuildChunk,
     ...options.engine,

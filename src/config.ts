@@ -18,6 +18,7 @@ export interface Config {
   logLevel: string;
   /** How long membership events stay replayable (`after:`). */
   eventRetentionMs: number;
+  importRetentionMs: number;
   /** How long the engine lease lasts without renewal (a standby takes over after it). */
   engineLeaseTtlMs: number;
   /** Whether this process runs the membership engine (or only writes). */
@@ -140,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
     production,
     logLevel,
     eventRetentionMs: duration("EVENT_RETENTION", "7d"),
+    importRetentionMs: duration("IMPORT_RETENTION", "30d"),
     engineLeaseTtlMs: duration("ENGINE_LEASE_TTL", "10s"),
     engineEnabled: bool("ENGINE", true),
     engineBuildChunk: integer("ENGINE_BUILD_CHUNK", 100_000, 100, 10_000_000),

@@ -34,6 +34,8 @@ export interface EngineOptions {
   maxSleepMs?: number;
   /** How long events are kept. */
   retentionMs?: number;
+  /** How long an import job is kept, with its refused rows, after it ended (or its process stopped). */
+  importRetentionMs?: number;
   /** How often the leader runs housekeeping (retention). */
   pruneIntervalMs?: number;
   /** Longest a slice of housekeeping holds the event loop (each slice is one transaction). */
@@ -96,6 +98,7 @@ export class MembershipEngine {
       leaseCheckMs: 250,
       maxSleepMs: 60_000,
       retentionMs: 7 * 24 * 3_600_000,
+      importRetentionMs: 30 * 24 * 3_600_000,
       pruneIntervalMs: 60_000,
       housekeepingSliceMs: 1,
       participate: true,
@@ -294,25 +297,46 @@ export class MembershipEngine {
 
   /**
    * Applies retention: removes events older than EVENT_RETENTION (and change-feed entries the
-   * engine has applied that an older version kept), in slices of a few milliseconds, one per
-   * turn of the event loop, so requests are served in between whatever the tables' sizes.
-   * Runs once at a time; the leader runs it every pruneIntervalMs.
+   * engine has applied that an older version kept), then import jobs that ended more than
+   * IMPORT_RETENTION ago with their refused rows, in slices of a few milliseconds, one per turn
+   * of the event loop, so requests are served in between whatever the tables' sizes. Runs once
+   * at a time; the leader runs it every pruneIntervalMs.
    */
   housekeep(): Promise<void> {
     if (this.housekeeping) return this.housekeeping;
     const run = (async () => {
+      // One slice per turn of the event loop, while this process leads.
+      const inSlices = async <S extends { more: boolean }>(next: () => Promise<S>, add: (slice: S) => void) => {
+        while (!this.stopped && this.leader) {
+          const slice = await next();
+          add(slice);
+          if (!slice.more) return;
+          await nextTurn();
+        }
+      };
       const before = this.clock.now() - this.options.retentionMs;
       const total = { events: 0, changes: 0, slices: 0 };
-      for (;;) {
-        if (this.stopped || !this.leader) break;
-        const slice = await this.store.prune(before, this.options.housekeepingSliceMs);
-        total.events += slice.events;
-        total.changes += slice.changes;
-        total.slices++;
-        if (!slice.more) break;
-        await nextTurn();
-      }
+      await inSlices(
+        () => this.store.prune(before, this.options.housekeepingSliceMs),
+        (slice) => {
+          total.events += slice.events;
+          total.changes += slice.changes;
+          total.slices++;
+        },
+      );
       if (total.events > 0 || total.changes > 0) this.log.info(total, "housekeeping: pruned the event log and change feed");
+      // Job ends are on the service's clock, heartbeats on the wall clock.
+      const cut = { endedBefore: this.clock.now() - this.options.importRetentionMs, silentSince: Date.now() - this.options.importRetentionMs };
+      const imports = { jobs: 0, errors: 0, slices: 0 };
+      await inSlices(
+        () => this.store.pruneImports(cut, this.options.housekeepingSliceMs),
+        (slice) => {
+          imports.jobs += slice.jobs;
+          imports.errors += slice.errors;
+          imports.slices++;
+        },
+      );
+      if (imports.jobs > 0) this.log.info(imports, "housekeeping: removed ended import jobs");
     })();
     // Cleared once it ends, which may be before this line when it had nothing to do.
     this.housekeeping = run;

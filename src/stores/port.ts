@@ -198,6 +198,19 @@ export interface PruneSlice {
   more: boolean;
 }
 
+/** Which import jobs retention removes: those that ended before `endedBefore` (the service's clock), and those still RUNNING whose process last said it was alive before `silentSince` (the wall clock). */
+export interface ImportCut {
+  endedBefore: number;
+  silentSince: number;
+}
+
+export interface ImportPruneSlice {
+  /** Jobs removed, each with every refused row it kept. */
+  jobs: number;
+  errors: number;
+  more: boolean;
+}
+
 export interface VerifyReport {
   segments: number;
   contactsChecked: number;
@@ -492,6 +505,8 @@ export interface Store {
   getImportJobs(ids: readonly string[]): Promise<(ImportJobRecord | null)[]>;
   /** A job's refused rows after a row number, in row order. */
   importErrors(jobId: string, afterRow: number, first: number): Promise<ImportRowError[]>;
+  /** One slice of import retention, of about `budgetMs`: removes the jobs `cut` selects with their refused rows, oldest first. `more` when some remain. */
+  pruneImports(cut: ImportCut, budgetMs: number): Promise<ImportPruneSlice>;
 
   /**
    * A value that changes with every commit to the store, by this process or another, read

@@ -17,7 +17,7 @@ import {
   MembershipChangedDocument,
   SegmentCursorDocument,
 } from "../graphql/generated";
-import { startTestServer, stopAll, type TestServer } from "../support/harness";
+import { startClockedServer, startTestServer, stopAll, type TestServer } from "../support/harness";
 import { runScript } from "../support/process";
 import { storeEnv } from "../support/stores";
 import { type Answer, baseUrl, get, json, keyHeader, openUpload, post } from "../support/upload";
@@ -545,6 +545,43 @@ describe("npm run import", () => {
     const usage = await runScript("import.ts", [file], storeEnv(server.dbPath));
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/^usage: npm run import/);
+  });
+});
+
+describe("retention", () => {
+  it("removes an import job with its refused rows once it ended more than IMPORT_RETENTION (30 days) ago, and keeps the newer ones", async () => {
+    const clocked = await startClockedServer("2026-03-01T12:00:00.000Z");
+    const at = baseUrl(clocked);
+    const { createContactList } = await clocked.client.data(CreateListDocument, { input: { name: "Kept", customFields: [] } });
+    // 600 refused rows: more than one statement of the store's removal.
+    const importOnce = async (n: number) => {
+      const answer = await post(`${at}/lists/${createContactList.id}/imports`, `email\n${Array.from({ length: 600 }, (_, i) => `not-an-email-${i}`).join("\n")}\nok${n}@example.com\n`);
+      expect(answer.status).toBe(202);
+      return json(answer).importId!;
+    };
+    const jobAt = async (id: string) => (await clocked.client.data(ImportJobAloneDocument, { id })).importJob;
+    const errorLines = async (id: string) => {
+      const answer = await get(`${at}/imports/${id}/errors.csv`);
+      return answer.status === 200 ? answer.text.trimEnd().split("\n").length - 1 : answer.status;
+    };
+
+    const old = await importOnce(1);
+    expect(await jobAt(old)).toMatchObject({ status: "DONE", failed: 600, finishedAt: "2026-03-01T12:00:00.000Z" });
+    await clocked.advanceTo("2026-03-31T12:00:00.000Z");
+    const recent = await importOnce(2);
+    // Exactly 30 days: kept.
+    await clocked.app.engine.housekeep();
+    expect(await errorLines(old)).toBe(600);
+
+    await clocked.advanceTo("2026-03-31T12:00:00.001Z");
+    await clocked.app.engine.housekeep();
+    expect(await jobAt(old)).toBeNull();
+    expect(await errorLines(old)).toBe(404);
+    expect(await jobAt(recent)).toMatchObject({ status: "DONE", failed: 600 });
+    expect(await errorLines(recent)).toBe(600);
+    // The contacts an import added are not the job's: they stay.
+    const { contactList } = await clocked.client.data(LcListDetailDocument, { id: createContactList.id, first: 10 });
+    expect(contactList!.contacts.nodes.map((contact) => contact.email).sort()).toEqual(["ok1@example.com", "ok2@example.com"]);
   });
 });
 

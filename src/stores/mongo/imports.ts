@@ -1,8 +1,11 @@
 /** Import jobs on MongoDB: the `import_jobs` and `import_errors` collections. */
 import type { ClientSession, Filter, MongoClient, ObjectId, WithId } from "mongodb";
-import type { ImportJobRecord, ImportJobUpdate, ImportRowError } from "../port";
+import type { ImportCut, ImportJobRecord, ImportJobUpdate, ImportPruneSlice, ImportRowError } from "../port";
 import type { Collections, ImportJobDoc } from "./collections";
 import { oid, oids } from "./records";
+
+/** Jobs a retention round removes together. */
+const PRUNE_JOBS = 20;
 
 function jobRecord(doc: WithId<ImportJobDoc>): ImportJobRecord {
   return {
@@ -101,6 +104,20 @@ export class MongoImports {
   async get(ids: readonly string[]): Promise<(ImportJobRecord | null)[]> {
     const byId = new Map((await this.c.importJobs.find({ _id: { $in: oids(ids) } }).toArray()).map((doc) => [doc._id.toHexString(), jobRecord(doc)]));
     return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** Removes the jobs `cut` selects, a few at a time, each with its refused rows (errors first, so that no error outlives its job). */
+  async prune(cut: ImportCut, budgetMs: number): Promise<ImportPruneSlice> {
+    const started = performance.now();
+    const slice: ImportPruneSlice = { jobs: 0, errors: 0, more: false };
+    const selected: Filter<ImportJobDoc> = { $or: [{ finishedAt: { $lt: new Date(cut.endedBefore) } }, { finishedAt: null, heartbeatAt: { $lt: new Date(cut.silentSince) } }] };
+    for (;;) {
+      const ids = (await this.c.importJobs.find(selected, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(PRUNE_JOBS).toArray()).map((doc) => doc._id);
+      if (ids.length === 0) return slice;
+      slice.errors += (await this.c.importErrors.deleteMany({ jobId: { $in: ids } })).deletedCount;
+      slice.jobs += (await this.c.importJobs.deleteMany({ _id: { $in: ids } })).deletedCount;
+      if (performance.now() - started >= budgetMs) return { ...slice, more: ids.length === PRUNE_JOBS };
+    }
   }
 
   async errors(jobId: string, afterRow: number, first: number): Promise<ImportRowError[]> {

@@ -46,8 +46,10 @@ import {
   type WebhookProgress,
   type WebhookRecord,
   type ImportBatch,
+  type ImportCut,
   type ImportJobRecord,
   type ImportJobUpdate,
+  type ImportPruneSlice,
   type ImportRowError,
 } from "../port";
 import { type ChangeEventDoc, FEED_PIPELINE, timestampMark } from "./change-events";
@@ -759,6 +761,10 @@ export class MongoStore implements Store {
 
   importErrors(jobId: string, afterRow: number, first: number): Promise<ImportRowError[]> {
     return this.imports.errors(jobId, afterRow, first);
+  }
+
+  pruneImports(cut: ImportCut, budgetMs: number): Promise<ImportPruneSlice> {
+    return this.imports.prune(cut, budgetMs);
   }
 
   async changeToken(): Promise<string> {

@@ -1,6 +1,6 @@
 /** Import jobs on SQLite: the `import_jobs` and `import_errors` tables (schema migration 6). */
 import type Database from "better-sqlite3";
-import type { ImportJobRecord, ImportJobUpdate, ImportRowError, ImportStatus } from "../port";
+import type { ImportCut, ImportJobRecord, ImportJobUpdate, ImportPruneSlice, ImportRowError, ImportStatus } from "../port";
 import { idArray, insertMany, rowId, type StatementCache } from "./database";
 
 interface ImportJobRow {
@@ -111,6 +111,30 @@ export class SqliteImports {
     const rows = this.q.get("SELECT * FROM import_jobs WHERE id IN (SELECT value FROM json_each(?))").all(idArray(ids)) as ImportJobRow[];
     const byId = new Map(rows.map((row) => [String(row.id), jobFromRow(row)]));
     return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /**
+   * Removes the jobs `cut` selects, oldest first, each with its refused rows, `rows` rows a
+   * statement (a job can keep a million), until `spent()`; in the caller's transaction.
+   */
+  prune(cut: ImportCut, rows: number, spent: () => boolean): ImportPruneSlice {
+    const slice: ImportPruneSlice = { jobs: 0, errors: 0, more: false };
+    const oldest = this.q.pluck(
+      "SELECT id FROM import_jobs WHERE finished_at < ? OR (finished_at IS NULL AND heartbeat_at < ?) ORDER BY id LIMIT 1",
+    );
+    for (;;) {
+      const job = oldest.get(cut.endedBefore, cut.silentSince) as number | undefined;
+      if (job === undefined) return slice;
+      const removed = this.q
+        .get("DELETE FROM import_errors WHERE job_id = ? AND row IN (SELECT row FROM import_errors WHERE job_id = ? ORDER BY row LIMIT ?)")
+        .run(job, job, rows).changes;
+      slice.errors += removed;
+      if (removed < rows) {
+        this.q.get("DELETE FROM import_jobs WHERE id = ?").run(job);
+        slice.jobs++;
+      }
+      if (spent()) return { ...slice, more: true };
+    }
   }
 
   errors(jobId: string, afterRow: number, first: number): ImportRowError[] {

@@ -36,8 +36,10 @@ import type {
   WebhookProgress,
   WebhookRecord,
   ImportBatch,
+  ImportCut,
   ImportJobRecord,
   ImportJobUpdate,
+  ImportPruneSlice,
   ImportRowError,
 } from "../port";
 import { memberCountAt, ROW_SPAN, takeNewestFirst } from "../event-runs";
@@ -689,6 +691,14 @@ export class SqliteStore implements Store {
         return slice;
       })
       .immediate();
+  }
+
+  async pruneImports(cut: ImportCut, budgetMs: number): Promise<ImportPruneSlice> {
+    const slice = () => {
+      const started = performance.now();
+      return this.db.transaction(() => this.imports.prune(cut, PRUNE_ROWS, () => performance.now() - started >= budgetMs)).immediate();
+    };
+    return this.checkpointer ? this.checkpointer.exclusive(slice) : slice();
   }
 
   /** The newest event row that occurred before `before` (0: none). Events are appended in time order, so by binary search over seq. */

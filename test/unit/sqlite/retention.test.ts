@@ -106,3 +106,36 @@ test("a slice stops when its time is spent and the next one goes on where it sto
     await store.close();
   }
 });
+
+test("import retention removes ended jobs and jobs whose process went silent, with their refused rows, and keeps the rest", async () => {
+  const store = openStore();
+  try {
+    const job = (owner: string, wallNow: number) =>
+      store.createImportJob({ workspaceId: "w", listId: "1", upsert: false, columns: ["email"], bytesTotal: null, owner }, NOW - 40 * DAY, wallNow);
+    const errors = Array.from({ length: 700 }, (_, i) => ({ row: i + 1, code: "BAD_USER_INPUT", message: "not an email", cells: [`x${i}`] }));
+    const ended = await job("a", NOW - 40 * DAY);
+    await store.updateImportJob(ended.id, { errors, end: { status: "DONE", failure: null, at: NOW - 31 * DAY } }, NOW - 31 * DAY);
+    const endedLately = await job("b", NOW - 40 * DAY);
+    await store.updateImportJob(endedLately.id, { errors, end: { status: "FAILED", failure: "stopped", at: NOW - 29 * DAY } }, NOW - 29 * DAY);
+    const silent = await job("c", NOW - 31 * DAY);
+    const alive = await job("d", NOW - 29 * DAY);
+    expect(count(store, "SELECT count(*) FROM import_errors")).toBe(1_400);
+
+    const cut = { endedBefore: NOW - 30 * DAY, silentSince: NOW - 30 * DAY };
+    const total = { jobs: 0, errors: 0, slices: 0 };
+    for (;;) {
+      // A budget of 0: one statement a slice.
+      const slice = await store.pruneImports(cut, 0);
+      total.jobs += slice.jobs;
+      total.errors += slice.errors;
+      total.slices++;
+      if (!slice.more) break;
+    }
+    expect(total).toEqual({ jobs: 2, errors: 700, slices: 5 });
+    expect((await store.getImportJobs([ended.id, endedLately.id, silent.id, alive.id])).map((record) => record?.owner ?? null)).toEqual([null, "b", null, "d"]);
+    expect(count(store, "SELECT count(*) FROM import_errors WHERE job_id = ?", Number(endedLately.id))).toBe(700);
+    expect(await store.pruneImports(cut, 5)).toEqual({ jobs: 0, errors: 0, more: false });
+  } finally {
+    await store.close();
+  }
+});
