@@ -79,6 +79,12 @@ export class MembershipEngine {
   private unwatch: (() => void) | null = null;
   /** Woken whenever a commit by another process is noticed. */
   private commitWaiters = new Set<() => void>();
+  /** The store's engine status, as last read for requests waiting on another process's engine. */
+  private observed: EngineStatus | null = null;
+  /** One read of the status at a time, however many requests wait: each waiter's answer is from a read begun after it asked. */
+  private readonly observing = new Coalesced(async () => {
+    this.observed = await this.store.engineStatus();
+  });
   private housekeeping: Promise<void> | null = null;
   private nextFlip: number | null = null;
   private readonly options: Required<EngineOptions>;
@@ -269,7 +275,9 @@ export class MembershipEngine {
   private async waitForLeader(deadline: number, mark: Mark | null): Promise<boolean> {
     const target = mark ?? (await this.store.engineStatus()).latest;
     while (Date.now() < deadline && !this.stopped) {
-      const status = await this.store.engineStatus();
+      // Hundreds of writes a second may wait here at once; a commit noticed wakes them all.
+      await this.observing.run();
+      const status = this.observed!;
       if (status.applied >= target && (mark !== null || status.building === 0)) {
         await this.feed.refresh();
         // As in `until`: the messages of what the refresh published leave first.

@@ -5,12 +5,13 @@
  * update at a time, then an open-loop 1,000 updates/s, checking every expected transition
  * arrives (the bench computes them with the reference predicates).
  */
+import { cpus } from "node:os";
 import { toGlobalId } from "../../../src/common/ids";
 import { evalTime } from "../../../src/conditions";
 import { mix, rng } from "../data";
 import { ListModel, type Update } from "../support/model";
 import { measured } from "../support/profile";
-import { type ChildServer, startChildServer } from "../support/server";
+import { type ChildServer, machineCpuMs, serviceRole, startChildServer, treeCpuMs } from "../support/server";
 import { fmt, percentile, sleep } from "../support/stats";
 import type { BenchContext, Figure, Scenario } from "../support/types";
 import { subscribeList } from "../support/ws";
@@ -47,11 +48,27 @@ export interface PushLatencyOptions {
   sequential: boolean;
 }
 
+/** CPU use during the sustained part: the machine's cores, the service's processes, and the bench process (the load and the subscriber), in % of one core but for `busyPercent` (of all cores). */
+export interface MachineLoad {
+  cores: number;
+  busyPercent: number;
+  servicePercent: number;
+  serviceProcesses: number;
+  benchPercent: number;
+  /** Each of the service's processes: what it is and its % of a core. */
+  byProcess: string[];
+}
+
+/** The note line of a MachineLoad. */
+export function machineNote(load: MachineLoad): string {
+  return `CPU during the sustained part: the machine's ${load.cores} cores ${load.busyPercent.toFixed(0)} % busy; the service's ${load.serviceProcesses} process${load.serviceProcesses === 1 ? "" : "es"} ${load.servicePercent.toFixed(0)} % of a core${load.serviceProcesses > 1 ? ` (${load.byProcess.join(", ")})` : ""}, the bench process (the load and the subscriber) ${load.benchPercent.toFixed(0)} %`;
+}
+
 export interface PushLatencyResult {
   figures: Figure[];
   notes: string[];
-  /** The sustained part: write→push latency percentiles (ms), transitions lost, failed requests, answered updates/s. */
-  sustained: { p50: number; p99: number; lost: number; httpErrors: number; throughput: number };
+  /** The sustained part: write→push latency percentiles (ms), transitions lost, failed requests, answered updates/s, and the machine's CPU meanwhile. */
+  sustained: { p50: number; p99: number; lost: number; httpErrors: number; throughput: number; machine: MachineLoad };
 }
 
 export const changeToPush: Scenario = {
@@ -145,6 +162,9 @@ export async function pushLatency(ctx: BenchContext, options: PushLatencyOptions
     const responses: Promise<void>[] = [];
     const started = performance.now();
     let sendSeconds = 0;
+    const machineBefore = machineCpuMs();
+    const serviceBefore = treeCpuMs(server.pid);
+    const benchBefore = process.cpuUsage();
     const susCpu = await cpuOf(server, () => measured(ctx, "sustained 1000/s", async () => {
       while (sent < sustained.length && stoppedAt === null) {
         const due = Math.min(sustained.length, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
@@ -171,6 +191,17 @@ export async function pushLatency(ctx: BenchContext, options: PushLatencyOptions
       await Promise.all(responses);
     }));
     const answerSeconds = (performance.now() - started) / 1000;
+    const machineAfter = machineCpuMs();
+    const serviceAfter = treeCpuMs(server.pid);
+    const benchCpu = process.cpuUsage(benchBefore);
+    const machine = {
+      cores: cpus().length,
+      busyPercent: (100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total),
+      servicePercent: (100 * (serviceAfter.ms - serviceBefore.ms)) / susCpu.wallMs,
+      serviceProcesses: serviceAfter.processes,
+      benchPercent: (100 * (benchCpu.user + benchCpu.system)) / 1000 / susCpu.wallMs,
+      byProcess: [...serviceAfter.byPid].map(([pid, ms]) => `${pid === server.pid && serviceAfter.processes > 1 ? "primary" : serviceRole(pid)} ${((100 * (ms - (serviceBefore.byPid.get(pid) ?? 0))) / susCpu.wallMs).toFixed(0)} %`),
+    };
     // Every expected transition must arrive; give stragglers up to 10 s.
     const sentUpdates = sustained.slice(0, sent);
     const deadline = performance.now() + 10_000;
@@ -183,7 +214,7 @@ export async function pushLatency(ctx: BenchContext, options: PushLatencyOptions
 
     const p = (values: number[], q: number) => percentile(values, q);
     return {
-      sustained: { p50: p(susLatencies, 50), p99: p(susLatencies, 99), lost, httpErrors, throughput: sent / answerSeconds },
+      sustained: { p50: p(susLatencies, 50), p99: p(susLatencies, 99), lost, httpErrors, throughput: sent / answerSeconds, machine },
       figures: [
         { label: "one at a time: p50", value: p(seqLatencies, 50), unit: "ms", target: { op: "<=", value: 3 } },
         { label: "one at a time: p99", value: p(seqLatencies, 99), unit: "ms", target: { op: "<=", value: 10 } },
@@ -198,6 +229,7 @@ export async function pushLatency(ctx: BenchContext, options: PushLatencyOptions
         `one at a time, by transitions per update: ${byTransitions(sequential, p)}`,
         `sustained: ${fmt(sent)} of ${fmt(sustained.length)} updates sent in ${sendSeconds.toFixed(1)} s${stoppedAt === null ? "" : ` (sending stopped at ${stoppedAt.toFixed(1)} s: more than ${fmt(backlogLimit)} updates unanswered)`}, all answered after ${answerSeconds.toFixed(1)} s (server throughput ${fmt(sent / answerSeconds)} updates/s); p50 ${p(susLatencies, 50).toFixed(1)} ms, p99 ${p(susLatencies, 99).toFixed(1)} ms, max ${Math.max(...susLatencies).toFixed(1)} ms; ${fmt(expectedTotal)} transitions expected, ${lost} lost, ${unexpected} unexpected, ${strays} stray events, ${httpErrors} HTTP/GraphQL errors, ${subscriber.errors.length} subscription errors`,
         `server CPU per update, event-loop thread / all threads: one at a time ${(seqCpu.eventLoop / sequential.length).toFixed(3)} / ${(seqCpu.process / sequential.length).toFixed(3)} ms; sustained ${(susCpu.eventLoop / sent).toFixed(3)} / ${(susCpu.process / sent).toFixed(3)} ms, the event loop busy ${((100 * susCpu.eventLoop) / susCpu.wallMs).toFixed(0)} % of the ${(susCpu.wallMs / 1000).toFixed(1)} s`,
+        machineNote(machine),
         `server VmRSS after the sustained load: ${rssAfter.toFixed(1)} MiB`,
       ],
     };

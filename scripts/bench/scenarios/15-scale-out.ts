@@ -20,7 +20,7 @@ import { type ChildServer, startChildServer, TMP_DIR } from "../support/server";
 import { fmt, percentile, sleep, until } from "../support/stats";
 import type { BenchContext, Figure, Scenario } from "../support/types";
 import { subscribeList } from "../support/ws";
-import { pushLatency } from "./03-change-to-push";
+import { machineNote, pushLatency } from "./03-change-to-push";
 import { load, MEMBERS } from "./07-reads-under-load";
 
 const ADD = `mutation($listId: ID!, $contacts: [ContactInput!]!) { addContacts(listId: $listId, contacts: $contacts) { added } }`;
@@ -50,7 +50,9 @@ export const scaleOut: Scenario = {
         target: workers === 2 ? { op: "<=", value: 50 } : undefined,
         pass: workers === 2 ? p99 <= 50 && lost === 0 && httpErrors === 0 : undefined,
       });
-      notes.push(`WORKERS=${workers}, 1,000 updates/s: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, ${fmt(throughput)} updates/s answered, ${lost} transitions lost, ${httpErrors} failed requests`);
+      notes.push(
+        `WORKERS=${workers}, 1,000 updates/s: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, ${fmt(throughput)} updates/s answered, ${lost} transitions lost, ${httpErrors} failed requests; ${machineNote(push.sustained.machine)}`,
+      );
     }
 
     const worker = await takeoverAfterWorkerKill(ctx, fixture);

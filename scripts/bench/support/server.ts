@@ -4,7 +4,7 @@
  * (config → store → engine, no HTTP) for scenarios about the engine.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type App, type AppOptions, createApp } from "../../../src/app";
 import { loadConfig } from "../../../src/config";
@@ -73,6 +73,48 @@ export function procCpuMs(pid: number): { eventLoop: number; process: number } {
 
 /** USER_HZ, the unit of /proc/<pid>/stat's times: 100 on every Linux architecture Node runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time in ms of a process and of every process below it (a cluster's workers), in all and by pid. */
+export function treeCpuMs(root: number): { ms: number; processes: number; byPid: Map<number, number> } {
+  const parentOf = new Map<number, number>();
+  const ticksOf = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parentOf.set(Number(entry), Number(fields[1]));
+      ticksOf.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let at: number | undefined = pid; at !== undefined && at > 0; at = parentOf.get(at)) if (at === root) return true;
+    return false;
+  };
+  const byPid = new Map<number, number>();
+  for (const [pid, ticks] of ticksOf) if (inTree(pid)) byPid.set(pid, (ticks * 1000) / CLOCK_TICKS_PER_SECOND);
+  return { ms: [...byPid.values()].reduce((sum, ms) => sum + ms, 0), processes: byPid.size, byPid };
+}
+
+/** What a service process is, from its environment: a cluster's "engine" or "serve" worker, or the one process ("primary" of a cluster, or a service alone). */
+export function serviceRole(pid: number): string {
+  try {
+    const role = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").find((entry) => entry.startsWith("SEGMENTS_WORKER="));
+    return role ? `${role.slice("SEGMENTS_WORKER=".length)} worker` : "service";
+  } catch {
+    return "gone";
+  }
+}
+
+/** The machine's CPU time since boot, in ms summed over its cores: busy (all but idle and I/O wait), and in all. */
+export function machineCpuMs(): { busy: number; total: number } {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  const idle = fields[3]! + fields[4]!;
+  return { busy: ((total - idle) * 1000) / CLOCK_TICKS_PER_SECOND, total: (total * 1000) / CLOCK_TICKS_PER_SECOND };
+}
 
 export async function startChildServer(ctx: BenchContext, name: string, dbPath: string, env: Record<string, string> = {}): Promise<ChildServer> {
   const args = ["-r", "@swc-node/register", "src/main.ts"];
