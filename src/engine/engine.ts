@@ -313,37 +313,24 @@ export class MembershipEngine {
   housekeep(): Promise<void> {
     if (this.housekeeping) return this.housekeeping;
     const run = (async () => {
-      // One slice per turn of the event loop, while this process leads.
-      const inSlices = async <S extends { more: boolean }>(next: () => Promise<S>, add: (slice: S) => void) => {
+      // One slice per turn of the event loop, while this process leads; the slices' counts summed.
+      const inSlices = async <S extends { more: boolean }>(next: () => Promise<S>) => {
+        const total: Record<string, number> = { slices: 0 };
         while (!this.stopped && this.leader) {
           const slice = await next();
-          add(slice);
-          if (!slice.more) return;
+          total.slices!++;
+          for (const [key, value] of Object.entries(slice)) if (typeof value === "number") total[key] = (total[key] ?? 0) + value;
+          if (!slice.more) break;
           await nextTurn();
         }
+        return total as Record<Exclude<keyof S, "more"> | "slices", number>;
       };
       const before = this.clock.now() - this.options.retentionMs;
-      const total = { events: 0, changes: 0, slices: 0 };
-      await inSlices(
-        () => this.store.prune(before, this.options.housekeepingSliceMs),
-        (slice) => {
-          total.events += slice.events;
-          total.changes += slice.changes;
-          total.slices++;
-        },
-      );
+      const total = await inSlices(() => this.store.prune(before, this.options.housekeepingSliceMs));
       if (total.events > 0 || total.changes > 0) this.log.info(total, "housekeeping: pruned the event log and change feed");
       // Job ends are on the service's clock, heartbeats on the wall clock.
       const cut = { endedBefore: this.clock.now() - this.options.importRetentionMs, silentSince: Date.now() - this.options.importRetentionMs };
-      const imports = { jobs: 0, errors: 0, slices: 0 };
-      await inSlices(
-        () => this.store.pruneImports(cut, this.options.housekeepingSliceMs),
-        (slice) => {
-          imports.jobs += slice.jobs;
-          imports.errors += slice.errors;
-          imports.slices++;
-        },
-      );
+      const imports = await inSlices(() => this.store.pruneImports(cut, this.options.housekeepingSliceMs));
       if (imports.jobs > 0) this.log.info(imports, "housekeeping: removed ended import jobs");
     })();
     // Cleared once it ends, which may be before this line when it had nothing to do.
