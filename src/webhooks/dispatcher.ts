@@ -203,7 +203,11 @@ export class WebhookDispatcher {
   /** One webhook's loop: batches in order, one at a time, while this process leads and the webhook is enabled. */
   private async deliver(id: string): Promise<void> {
     let hook: WebhookRecord | null = null;
-    /** How far the log was read without finding events of this webhook (beyond its stored position). */
+    /**
+     * How far the log was read without finding undelivered events of this webhook (beyond its
+     * stored position). A batch's read counts only once the batch is acknowledged: until then
+     * its events are undelivered, and an enable elsewhere may drop the batch for a new one.
+     */
     let skipped = 0;
     let skipWrittenAt = 0;
     // A loop starts when a webhook is enabled or this process starts sending: its position may
@@ -252,9 +256,10 @@ export class WebhookDispatcher {
         // The batch ends at its last event (what deliveredCursor names once acknowledged); the
         // next read starts after what this one looked through.
         const batch: WebhookBatch = { id: randomUUID(), through: read.events[read.events.length - 1]!.seq, attempts: 0 };
-        skipped = read.readThrough;
         const formed = await this.save(hook, null, { ...this.progressOf(hook), batch, nextAttemptAt: null }, null);
-        hook = formed?.batch?.id === batch.id ? await this.send(formed, batch, read.events) : null;
+        // Disabled meanwhile (the store keeps a stored DISABLED): not sent.
+        hook = formed?.batch?.id === batch.id && formed.status !== "DISABLED" ? await this.send(formed, batch, read.events) : null;
+        if (hook && !hook.batch && hook.position === batch.through) skipped = read.readThrough;
       } catch (error) {
         this.log.error({ err: error, webhook: id }, "webhooks: delivery failed");
         await this.pause(1_000, false);

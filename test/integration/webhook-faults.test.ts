@@ -198,6 +198,26 @@ describe("webhook retries", () => {
     expect(resumed.deliveries[0]).toMatchObject({ attempt: 1, statusCode: 200, eventCount: 3 });
   });
 
+  it("disabled and enabled while a batch's request is failing, the webhook sends that batch's events again, then what came after", async () => {
+    const server = await clockedServer();
+    const receiver = await Receiver.start();
+    receiver.script({ status: 500, delayMs: 300 });
+    const { list, webhook } = await webhookFor(server, receiver, "Toggled mid-request");
+    await server.client.data(AddContactsDocument, { listId: list.id, contacts: contacts("first", 3) });
+    const [failed] = await receiver.waitForRequests(1);
+    // Both while the first request waits for its 500.
+    await server.client.data(DisableWebhookDocument, { id: webhook.id });
+    await server.client.data(EnableWebhookDocument, { id: webhook.id });
+    await receiver.waitForRequests(2);
+    await server.client.data(AddContactsDocument, { listId: list.id, contacts: contacts("second", 2) });
+
+    const done = await hookState(server.client, list.id, (hook) => hook.pendingEvents === 0 && hook.deliveries.some((delivery) => delivery.statusCode === 200 && delivery.eventCount === 2));
+    const acknowledged = receiver.requests.slice(1).flatMap((request) => request.body.events.map((event) => event.cursor));
+    expect(acknowledged.slice(0, 3)).toEqual(failed!.body.events.map((event) => event.cursor));
+    expect(new Set(acknowledged).size).toBe(5);
+    expect(done.deliveredCursor).toBe(acknowledged[4]);
+  });
+
   it("events removed by retention while a webhook was disabled are reported in its delivery log, and delivery continues after them", async () => {
     const server = await clockedServer({ env: { EVENT_RETENTION: "1d" } });
     const receiver = await Receiver.start();
