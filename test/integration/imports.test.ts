@@ -339,6 +339,37 @@ describe("files that cannot be imported", () => {
     expect([...(await contactsOf(listId)).keys()].sort()).toEqual(["first@example.com", "second@example.com"]);
   });
 
+  it("a row that is not UTF-8 (a Windows-1252 ø) ends the job FAILED there; the rows before it are kept, none with replacement characters", async () => {
+    const { listId } = await newList();
+    const body = Buffer.concat([
+      Buffer.from("email,firstName\nfirst@example.com,Åse\nsecond@example.com,Bo\n"),
+      Buffer.from([...Buffer.from("third@example.com,Bj"), 0xf8, ...Buffer.from("rn\nfourth@example.com,Dag\n")]),
+    ]);
+    const at = body.indexOf(0xf8);
+    const job = await jobOf(await post(importUrl(listId), body));
+    expect(job).toMatchObject({
+      status: "FAILED",
+      added: 2,
+      failure: `the file is not UTF-8 text from byte ${at} on: save it as CSV UTF-8 (the rows before that line are kept)`,
+    });
+    const contacts = await contactsOf(listId);
+    expect([...contacts.keys()].sort()).toEqual(["first@example.com", "second@example.com"]);
+    expect(contacts.get("first@example.com")!.firstName).toBe("Åse");
+
+    // Sent in two pieces that split a character: valid. Ending inside one: not.
+    const split = Buffer.from("email,firstName\nsplit@example.com,Åse\n");
+    const upload = openUpload(importUrl(listId));
+    const cut = split.indexOf(Buffer.from("Å")) + 1;
+    await upload.write(split.subarray(0, cut));
+    await sleep(50);
+    upload.end(split.subarray(cut));
+    expect(await jobOf(await upload.answer)).toMatchObject({ status: "DONE", added: 1 });
+    expect((await contactsOf(listId)).get("split@example.com")!.firstName).toBe("Åse");
+    const truncated = await jobOf(await post(importUrl(listId), Buffer.concat([Buffer.from("email,firstName\nlast@example.com,Dag\nend@example.com,"), Buffer.from("Å").subarray(0, 1)])));
+    expect(truncated).toMatchObject({ status: "FAILED", added: 1 });
+    expect(truncated.failure).toMatch(/^the file is not UTF-8 text from byte \d+ on/);
+  });
+
   it("after a job that failed mid-body, the rest of the body is read and dropped, and the connection serves the next request", async () => {
     const { listId } = await newList();
     const path = new URL(importUrl(listId)).pathname;

@@ -3,6 +3,7 @@
  * binary, not UTF-8, longer than a row may be, which separator), then csv-parse reads the stream,
  * header included, pulling from the source only as fast as records are taken.
  */
+import { isUtf8 } from "node:buffer";
 import { type Readable, Readable as ReadableStream, pipeline } from "node:stream";
 import { CsvError, type Parser, parse } from "csv-parse";
 import { parse as parseText } from "csv-parse/sync";
@@ -41,6 +42,12 @@ export class CsvRecords {
   private interrupted: unknown = null;
   /** The parser's first record is the header, already read from the first line. */
   private headerToSkip = false;
+  /** Where the bytes stopped being UTF-8: the parser's input ended there. */
+  private unreadable: CsvFailure | null = null;
+  /** The file ended inside a character: its last row is not read. */
+  private lastRowCut = false;
+  /** A record read ahead, to know whether the one before it is the last. */
+  private ahead: string[] | null | undefined = undefined;
 
   constructor(
     private readonly source: Readable,
@@ -134,10 +141,40 @@ export class CsvRecords {
     }
   }
 
+  /**
+   * The source's bytes for the parser, checked as UTF-8 on the way (a character may span two
+   * chunks). At the first byte that is not, the lines before it go to the parser and the file
+   * fails there: its rows are not read as text with replacement characters in it.
+   */
   private async *feed(peeked: Buffer[]): AsyncGenerator<Buffer> {
+    const utf8 = new TextDecoder("utf-8", { fatal: true });
+    let offset = 0;
+    const checked = (chunk: Buffer): Buffer => {
+      try {
+        utf8.decode(chunk, { stream: true });
+        offset += chunk.length;
+        return chunk;
+      } catch {
+        const bad = firstNonUtf8(chunk);
+        throw new NotUtf8(offset + bad, bad === 0 ? Buffer.alloc(0) : chunk.subarray(0, chunk.lastIndexOf(0x0a, bad - 1) + 1));
+      }
+    };
     try {
-      while (peeked.length > 0) yield peeked.shift()!;
-      for (let step = await this.pull(); !step.done; step = await this.pull()) yield step.value;
+      while (peeked.length > 0) yield checked(peeked.shift()!);
+      for (let step = await this.pull(); !step.done; step = await this.pull()) yield checked(step.value);
+      try {
+        utf8.decode();
+      } catch {
+        // The file ends inside a character, which the parser has: the last row holds it.
+        this.lastRowCut = true;
+        throw new NotUtf8(offset, Buffer.alloc(0));
+      }
+    } catch (error) {
+      if (!(error instanceof NotUtf8)) throw error;
+      // The parser's input ends there, so that it gives every row before (it holds the last one
+      // back until it sees what follows); the failure comes after them.
+      if (error.linesBefore.length > 0) yield error.linesBefore;
+      this.unreadable = new CsvFailure(`the file is not UTF-8 text from byte ${error.at.toLocaleString("en-US")} on: save it as CSV UTF-8 (the rows before that line are kept)`);
     } finally {
       await this.chunks!.return?.();
     }
@@ -145,7 +182,15 @@ export class CsvRecords {
 
   private async read(): Promise<string[] | null> {
     try {
-      return await this.records!.next();
+      const record = this.ahead !== undefined ? this.ahead : await this.records!.next();
+      this.ahead = undefined;
+      if (record === null && this.unreadable) throw this.unreadable;
+      // The parser gives the last row once the input has ended, so this is known by then.
+      if (record !== null && this.lastRowCut) {
+        this.ahead = await this.records!.next();
+        if (this.ahead === null) throw this.unreadable!;
+      }
+      return record;
     } catch (error) {
       if (this.interrupted !== null) throw new UploadInterrupted(this.bytesRead, this.interrupted);
       if (error instanceof CsvError) throw new CsvFailure(this.describe(error));
@@ -204,6 +249,39 @@ class RecordReader {
       if (this.ended) return null;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
+  }
+}
+
+/** Bytes that are not UTF-8 at `at` (from the start of the file); `linesBefore`: the whole lines of their chunk before them. */
+class NotUtf8 extends Error {
+  constructor(
+    readonly at: number,
+    readonly linesBefore: Buffer,
+  ) {
+    super("not UTF-8");
+  }
+}
+
+/** Where the first byte of `chunk` that starts no valid UTF-8 sequence is (0 when it is a sequence begun in the chunk before). */
+function firstNonUtf8(chunk: Buffer): number {
+  for (let at = 0; at < chunk.length; ) {
+    const byte = chunk[at]!;
+    const length = byte < 0x80 ? 1 : byte >= 0xc2 && byte < 0xe0 ? 2 : byte >= 0xe0 && byte < 0xf0 ? 3 : byte >= 0xf0 && byte < 0xf5 ? 4 : 0;
+    if (length === 0) return at;
+    if (at + length > chunk.length) return isUtf8Prefix(chunk.subarray(at)) ? chunk.length : at;
+    if (!isUtf8(chunk.subarray(at, at + length))) return at;
+    at += length;
+  }
+  return chunk.length;
+}
+
+/** Whether `bytes` could begin a valid UTF-8 sequence that the next chunk completes. */
+function isUtf8Prefix(bytes: Buffer): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes, { stream: true });
+    return true;
+  } catch {
+    return false;
   }
 }
 
