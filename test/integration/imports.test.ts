@@ -321,6 +321,18 @@ describe("files that cannot be imported", () => {
     expect((await contactsOf(listId)).get("kari@example.no")).toMatchObject({ firstName: "Kari", attributes: {} });
   });
 
+  it("a custom field named like an export-only column (id, createdAt) is imported; an export's own id column beside attributes.id is skipped", async () => {
+    const { createContactList } = await server.client.data(CreateListDocument, {
+      input: { name: "Own ids", customFields: [{ key: "id", type: "TEXT" }, { key: "createdAt", type: "TEXT" }] },
+    });
+    const listId = createContactList.id;
+    expect(await jobOf(await post(importUrl(listId), "email,id,createdAt,updatedAt\nkari@example.no,EXT-1,2020,x\n"))).toMatchObject({ status: "DONE", added: 1 });
+    expect((await contactsOf(listId)).get("kari@example.no")!.attributes).toEqual({ id: "EXT-1", createdAt: "2020" });
+    const upsert = await post(importUrl(listId, "?upsert=true"), "email,id,attributes.id\nkari@example.no,Q29udGFjdDox,EXT-2\n");
+    expect(await jobOf(upsert)).toMatchObject({ status: "DONE", updated: 1 });
+    expect((await contactsOf(listId)).get("kari@example.no")!.attributes).toEqual({ id: "EXT-2", createdAt: "2020" });
+  });
+
   it("two columns for one field are refused", async () => {
     const { listId } = await newList();
     const error = errorOf(await post(importUrl(listId), "email,first_name,First Name\n"));

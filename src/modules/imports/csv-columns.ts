@@ -20,7 +20,7 @@ const FIELDS: ReadonlyMap<string, TextField> = new Map(
   (["email", "firstName", "lastName", "phone", "country", "city", "gender", "birthDate"] as const).map((field) => [columnKey(field), field]),
 );
 
-/** Columns of the service's own exports that an import cannot set: skipped, so that an export imports back as it is. */
+/** Columns of the service's own exports that an import cannot set: skipped (unless a custom field has the name), so that an export imports back as it is. */
 const EXPORT_ONLY = new Set(["id", "createdat", "updatedat", "joinedat"].map(columnKey));
 
 /**
@@ -55,6 +55,21 @@ export function mapColumns(header: readonly string[], customFields: readonly Cus
     if (fits.length > 1) throw badInput(`the column ${shown(name)} fits several custom fields (${fits.map((f) => f.key).join(", ")}): name one by its exact key`, { column: name });
     return fits[0] ? { kind: "attribute", key: fits[0].key, type: fits[0].type } : null;
   };
+  // Custom fields the header names as attributes.<key>: an export names them so, beside its own
+  // id, createdAt, updatedAt and joinedAt columns.
+  const prefixedKeys = new Set(
+    header.flatMap((raw) => {
+      const name = raw.trim();
+      const prefixed = /^attributes\./i.exec(name);
+      const target = prefixed ? attribute(name.slice(prefixed[0].length)) : null;
+      return target?.kind === "attribute" ? [target.key] : [];
+    }),
+  );
+  /** An export-only name is a custom field of that key, unless the header names that field as attributes.<key> too. */
+  const exportOnly = (name: string): ColumnTarget => {
+    const field = attribute(name);
+    return field?.kind === "attribute" && !prefixedKeys.has(field.key) ? field : { kind: "ignored" };
+  };
   const unknown: string[] = [];
   const claimed = new Map<string, string>();
   const targets = header.map((raw): ColumnTarget => {
@@ -68,7 +83,7 @@ export function mapColumns(header: readonly string[], customFields: readonly Cus
         : key === "tags"
           ? { kind: "tags" }
           : EXPORT_ONLY.has(key)
-            ? { kind: "ignored" }
+            ? exportOnly(name)
             : attribute(name);
     if (target === null) {
       unknown.push(name);
