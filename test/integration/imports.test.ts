@@ -13,9 +13,12 @@ import {
   ImportJobNodeDocument,
   ImportJobWithListDocument,
   ImportProgressDocument,
+  LcContactSearchDocument,
   LcListDetailDocument,
   MembershipChangedDocument,
   SegmentCursorDocument,
+  UpdateContactDocument,
+  UpdateListDocument,
 } from "../graphql/generated";
 import { startClockedServer, startTestServer, stopAll, type TestServer } from "../support/harness";
 import { runScript } from "../support/process";
@@ -430,6 +433,27 @@ describe("files that cannot be imported", () => {
 });
 
 describe("faults during an import", () => {
+  it("a custom field added while an upsert import runs keeps its searchable values in the contacts the import updates", async () => {
+    const { listId } = await newList();
+    await jobOf(await post(importUrl(listId), "email\nkari@example.no\n"));
+    const kari = (await contactsOf(listId)).get("kari@example.no")!;
+    const upload = openUpload(importUrl(listId, "?upsert=true"));
+    await upload.write("email,firstName\nother@example.com,Ola\n");
+    // The job has read its list.
+    expect((await upload.started).status).toBe(202);
+    await server.client.data(UpdateListDocument, { id: listId, input: { addCustomFields: [{ key: "tier", type: "TEXT" }] } });
+    await server.client.data(UpdateContactDocument, { id: kari.id, input: { attributes: { tier: "Gold" } } });
+    const gold = async () =>
+      (await server.client.data(LcContactSearchDocument, { listId, where: { field: "attributes.tier", operator: "EQUALS", value: "gold" }, first: 5 })).contactList!.contacts.nodes.map(
+        (contact) => contact.email,
+      );
+    expect(await gold()).toEqual(["kari@example.no"]);
+    upload.end("kari@example.no,Kari\n");
+    expect(await jobOf(await upload.answer)).toMatchObject({ status: "DONE", added: 1, updated: 1 });
+    expect(await gold()).toEqual(["kari@example.no"]);
+    expect((await contactsOf(listId)).get("kari@example.no")).toMatchObject({ firstName: "Kari", attributes: { tier: "Gold" } });
+  });
+
   it("a client that disconnects mid-upload ends the job FAILED; the whole rows read before are kept, the cut one is not", async () => {
     const { listId } = await newList();
     const upload = openUpload(importUrl(listId));

@@ -246,12 +246,14 @@ export class MongoStore implements Store {
   async insertContacts(list: ListRecord, rows: NewContact[], upsert: boolean, now: number, job?: ImportBatch): Promise<InsertContactsResult> {
     const listId = oid(list.id);
     if (!listId) throw notFound("ContactList", list.id);
-    const catalog = catalogOf(list.customFields);
     const at = new Date(now);
     /** Contacts the (last attempt at the) transaction inserted or changed. */
     let written = 0;
     const { value: result, mark } = await this.transaction(async (session) => {
-      if (!(await this.c.lists.findOne({ _id: listId }, { session, projection: { _id: 1 } }))) throw notFound("ContactList", list.id);
+      // The list's fields as they are now: a long import's may have grown since it began.
+      const current = await this.c.lists.findOne({ _id: listId }, { session, projection: { customFields: 1 } });
+      if (!current) throw notFound("ContactList", list.id);
+      const catalog = catalogOf(current.customFields);
       const emails = rows.map((row) => normalizeText(row.data.email));
       const existing = new Map<string, WithId<ContactDoc>>();
       for (const doc of await this.c.contacts.find({ listId, "n.email": { $in: [...new Set(emails)] } }, { session }).toArray()) existing.set(doc.n.email, doc);

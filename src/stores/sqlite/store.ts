@@ -225,13 +225,15 @@ export class SqliteStore implements Store {
     job?: ImportBatch,
   ): Promise<InsertContactsResult> {
     const listId = rowId(list.id);
-    const catalog = catalogOf(list.customFields);
     const insert = this.q.get(INSERT_CONTACT);
     return this.lock.run(() =>
       this.db
         .transaction(() => {
           const changes: unknown[][] = [];
-          if (!this.q.get("SELECT 1 FROM lists WHERE id = ?").get(listId)) throw notFound("ContactList", list.id);
+          // The list's fields as they are now: a long import's may have grown since it began.
+          const fields = this.q.pluck("SELECT custom_fields FROM lists WHERE id = ?").get(listId) as string | undefined;
+          if (fields === undefined) throw notFound("ContactList", list.id);
+          const catalog = catalogOf(JSON.parse(fields) as CustomFieldDef[]);
           const result: InsertContactsResult = { added: 0, updated: 0, ids: [], conflicts: [], mark: null };
           rows.forEach(({ data, patch }, index) => {
             const inserted = insert.run(listId, now, ...contactWriteValues(data, catalog, now, now));
