@@ -6,13 +6,12 @@
  * as for any request, and a client that reads the answer to its end knows the job has ended.
  */
 import express, { type Request, type RequestHandler, type Response, type Router } from "express";
-import { badInput, ErrorCode } from "../common/errors";
+import { badInput } from "../common/errors";
 import { toGlobalId } from "../common/ids";
 import type { Logger } from "../logger";
 import { UploadInterrupted } from "../modules/imports/csv-records";
 import { csvStream, fileSafe } from "../modules/exports/csv-output";
 import type { Services } from "../services";
-import { jsonError } from "./json-error";
 import { callerOf, requestIdOf } from "./middleware";
 import { dropRestOfBody, flag, queryParams, sendCsv, sendDomainError } from "./requests";
 
@@ -54,11 +53,9 @@ export function importRoutes({ services, logger }: { services: Services; logger:
       if (!sendDomainError(res, error)) throw error;
       return;
     }
+    // A job that could not read on from its header (not CSV, no email column …) has ended FAILED
+    // already: it is answered like any other, its job saying why (shared/api/http.md).
     const importId = toGlobalId("ImportJob", started.job.id);
-    if (started.job.status === "FAILED") {
-      dropRestOfBody(req);
-      return jsonError(res, 400, ErrorCode.BadUserInput, started.job.failure!, { importId });
-    }
     res.status(202).type("application/json");
     res.write(JSON.stringify({ importId }));
     const job = await started.finished;
