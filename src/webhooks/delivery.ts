@@ -88,8 +88,9 @@ export class WebhookSender {
     let statusCode: number | null = null;
     try {
       const url = this.policy.parse(delivery.url);
-      // IP literals are not looked up when connecting: they are checked here; names in `lookup`.
-      if (!this.policy.allowPrivate) await this.policy.addresses(url);
+      // IP literals are not looked up when connecting: they are checked here; names, once, in
+      // `lookup` as the connection is made (bounded by the request's deadline).
+      if (!this.policy.allowPrivate) this.policy.checkLiteral(url);
       const answer = await request(url, {
         method: "POST",
         dispatcher: this.agent,

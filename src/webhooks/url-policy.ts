@@ -86,6 +86,15 @@ export class UrlPolicy {
     return this.resolveChecked(url.hostname);
   }
 
+  /**
+   * Checks a URL whose host is an IP literal (connections to one do not call `lookup`); a name is
+   * left to `lookup`, which resolves and checks it as the connection is made.
+   */
+  checkLiteral(url: URL): void {
+    const literal = ipLiteral(url.hostname);
+    if (literal !== null) this.assertPublic(url.hostname, literal);
+  }
+
   /** Parses the URL and checks where it leads; throws UrlRefused with the reason. */
   async check(raw: string): Promise<URL> {
     const url = this.parse(raw);
