@@ -327,7 +327,7 @@ export class WebhookDispatcher {
       attempt: (hook.batch?.attempts ?? 0) + 1,
       eventCount: 0,
       statusCode: null,
-      error: "events were removed by the event log's retention (EVENT_RETENTION) before they were delivered: they are lost to this webhook; delivery continues after them",
+      error: "the event log's retention (EVENT_RETENTION) removed events before this webhook read them: any of its own among them are lost to it; delivery continues after them",
       durationMs: 0,
       at,
     };
