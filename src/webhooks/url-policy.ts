@@ -34,6 +34,11 @@ export const MAX_URL_LENGTH = 2_048;
 export function nonPublicRange(address: string): string | null {
   if (!ipaddr.isValid(address)) return "not an IP address";
   const parsed = ipaddr.process(address);
+  // ::a.b.c.d (IPv4-compatible, deprecated by RFC 4291): ipaddr.js calls it unicast.
+  if (parsed.kind() === "ipv6") {
+    const parts = (parsed as ipaddr.IPv6).parts;
+    if (parts.slice(0, 6).every((part) => part === 0) && parts[6] !== 0) return "ipv4Compatible";
+  }
   const range = parsed.range();
   return range === "unicast" ? null : range;
 }

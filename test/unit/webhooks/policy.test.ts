@@ -18,7 +18,7 @@ test("only public unicast addresses pass; the ranges of http.md and the other sp
   const refused = [
     "10.0.0.1", "10.255.255.255", "172.16.0.1", "172.31.255.255", "192.168.0.1", "127.0.0.1", "127.255.0.9", "169.254.169.254",
     "100.64.0.1", "100.127.255.255", "0.0.0.0", "255.255.255.255", "224.0.0.1", "::1", "::", "fc00::1", "fd12:3456::1", "fe80::1",
-    "febf::1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "ff02::1",
+    "febf::1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "ff02::1", "::127.0.0.1", "::7f00:1", "::808:808",
   ];
   for (const address of refused) expect({ address, range: nonPublicRange(address) }).not.toEqual({ address, range: null });
   for (const address of ["8.8.8.8", "93.184.216.34", "172.32.0.1", "100.128.0.1", "169.255.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"]) {
