@@ -8,6 +8,7 @@ import { Caller } from "../caller";
 import { ErrorCode } from "../common/errors";
 import type { Authenticator, Principal } from "../security/api-keys";
 import type { OperationRateLimiter } from "../security/rate-limit";
+import { UploadIdle } from "../modules/imports/csv-records";
 import type { Store } from "../stores/port";
 import { jsonError } from "./json-error";
 
@@ -75,7 +76,7 @@ export function bodyDeadline(ms: number): RequestHandler {
 /** Ends an upload that sends nothing for `ms` (the import then ends FAILED, its rows so far kept). */
 export function uploadIdle(ms: number): RequestHandler {
   return (req, _res, next) => {
-    req.setTimeout(ms, () => req.destroy(new Error(`nothing was received for ${ms / 1000} s`)));
+    req.setTimeout(ms, () => req.destroy(new UploadIdle(`nothing was received for ${ms / 1000} s (UPLOAD_IDLE_TIMEOUT)`)));
     next();
   };
 }

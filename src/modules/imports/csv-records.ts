@@ -15,13 +15,17 @@ export const MAX_ROW_BYTES = 4 * 1024 * 1024;
 /** The stream cannot be read on as CSV; `message` says why, for people. */
 export class CsvFailure extends Error {}
 
-/** The source itself failed (the connection closed) before its end. */
+/** Why the server itself ended an upload that went quiet (UPLOAD_IDLE_TIMEOUT). */
+export class UploadIdle extends Error {}
+
+/** The source itself failed (the connection closed, or went quiet too long) before its end. */
 export class UploadInterrupted extends Error {
   constructor(
     readonly bytesRead: number,
     cause: unknown,
   ) {
-    super(`the upload was interrupted after ${bytesRead.toLocaleString("en-US")} bytes: the connection closed before the end of the file`, { cause });
+    const why = cause instanceof UploadIdle ? cause.message : "the connection closed before the end of the file";
+    super(`the upload was interrupted after ${bytesRead.toLocaleString("en-US")} bytes: ${why}`, { cause });
   }
 }
 
