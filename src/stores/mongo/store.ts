@@ -9,7 +9,7 @@ import { type ChangeStream, type ClientSession, type Document, type Filter, type
 import type { Connection } from "mongoose";
 import { type Condition, catalogOf, type CustomFieldDef, type EvalTime, normalizeText, type StoredCondition } from "../../conditions";
 import { conflict, notFound } from "../../common/errors";
-import { applyPatch, type ContactPatch } from "../../domain/contacts";
+import { applyPatch, type ContactData, type ContactPatch } from "../../domain/contacts";
 import { SegmentCompiler } from "../../engine/membership";
 import { verifyStore } from "../../engine/verify";
 import { runAsync } from "../../engine/work";
@@ -261,6 +261,8 @@ export class MongoStore implements Store {
       const inserts: ContactDoc[] = [];
       const insertedAt = new Map<string, number>();
       const updates = new Map<string, WithId<ContactDoc>>();
+      /** Each updated contact's data as stored before these rows. */
+      const stored = new Map<string, ContactData>();
       rows.forEach((row, index) => {
         const email = emails[index]!;
         const current = existing.get(email);
@@ -278,6 +280,7 @@ export class MongoStore implements Store {
         }
         if (current) {
           const before = contactDataOf(current);
+          if (!stored.has(email)) stored.set(email, before);
           const data = applyPatch(before, row.patch);
           // A row that changes nothing leaves the contact as it is.
           if (!isDeepStrictEqual(data, before)) {
@@ -292,6 +295,8 @@ export class MongoStore implements Store {
         result.ids.push(null);
         result.updated++;
       });
+      // Rows of one email that end where the contact was (a file re-run) leave it as it was.
+      for (const [email, next] of updates) if (isDeepStrictEqual(contactDataOf(next), stored.get(email))) updates.delete(email);
       const insertedIds = new Map<number, ObjectId>();
       if (inserts.length > 0) {
         const { insertedIds: made } = await this.c.contacts.insertMany(inserts, { session, ordered: true });

@@ -235,6 +235,7 @@ export class SqliteStore implements Store {
           if (fields === undefined) throw notFound("ContactList", list.id);
           const catalog = catalogOf(JSON.parse(fields) as CustomFieldDef[]);
           const result: InsertContactsResult = { added: 0, updated: 0, ids: [], conflicts: [], mark: null };
+          const updates = new Map<number, { existing: ContactRow; next: ContactData }>();
           rows.forEach(({ data, patch }, index) => {
             const inserted = insert.run(listId, now, ...contactWriteValues(data, catalog, now, now));
             if (inserted.changes === 1) {
@@ -251,15 +252,20 @@ export class SqliteStore implements Store {
             const existing = this.q
               .get("SELECT * FROM contacts WHERE list_id = ? AND email_n = ?")
               .get(listId, normalizeText(data.email)) as ContactRow;
-            const before = contactDataFromRow(existing);
-            const next = applyPatch(before, patch);
+            // Rows of one email apply in order to what the earlier ones made; the contact is
+            // written once, after the last of them.
+            const update = updates.get(existing.id) ?? { existing, next: contactDataFromRow(existing) };
+            update.next = applyPatch(update.next, patch);
+            updates.set(existing.id, update);
             result.ids.push(String(existing.id));
             result.updated++;
-            // A row that changes nothing leaves the contact as it is: no write, no change to apply.
-            if (isDeepStrictEqual(next, before)) return;
+          });
+          for (const { existing, next } of updates.values()) {
+            // Rows that change nothing, or end where the contact was (a file re-run), leave it as it is: no write, no change to apply.
+            if (isDeepStrictEqual(next, contactDataFromRow(existing))) continue;
             const { change } = this.rewriteContact(existing, next, catalog, now);
             changes.push(["CONTACT_UPDATED", listId, existing.id, change, now]);
-          });
+          }
           insertMany(
             this.q,
             "INSERT INTO changes (kind, list_id, contact_id, payload, created_at)",
