@@ -1,3 +1,4 @@
+import { fromGlobalId } from "../../src/common/ids";
 import { generateApiKey } from "../../src/security/api-keys";
 import {
   AddContactsDocument,
@@ -153,6 +154,20 @@ describe("webhooks: delivery", () => {
     const failed = (await client.data(PingWebhookDocument, { id: createWebhook.webhook.id })).pingWebhook;
     expect(failed).toMatchObject({ statusCode: 503, error: "the receiver answered 503: down for maintenance" });
     expect((await deliveriesOf(client, list.id)).deliveries.map((delivery) => delivery.id)).toEqual([failed.id, ok.id]);
+  });
+
+  it("a ping whose webhook is deleted while it waits for the receiver leaves no entry behind", async () => {
+    const { client } = server;
+    const receiver = await Receiver.start();
+    const { list } = await listWithNorwaySegment(client, "Ping, then gone");
+    const { createWebhook } = await client.data(CreateWebhookDocument, { input: { listId: list.id, url: receiver.url() } });
+    receiver.script({ status: 204, delayMs: 300 });
+    const ping = client.data(PingWebhookDocument, { id: createWebhook.webhook.id });
+    await receiver.waitForRequests(1);
+    await client.data(DeleteWebhookDocument, { id: createWebhook.webhook.id });
+    await ping.catch(() => undefined);
+    const storeId = fromGlobalId(createWebhook.webhook.id, "Webhook")!;
+    expect(await server.app.store.webhookDeliveries(storeId, 100)).toEqual([]);
   });
 
   it("the delivery log keeps the last 100 entries, newest first", async () => {

@@ -120,7 +120,10 @@ export class MongoWebhooks {
 
   async logDelivery(id: string, delivery: WebhookDeliveryRecord): Promise<void> {
     const _id = oid(id);
-    if (_id) await this.log(_id, delivery);
+    if (!_id) return;
+    await this.log(_id, delivery);
+    // A ping whose webhook was deleted meanwhile leaves no entry behind (the deletion took the others).
+    if (!(await this.c.webhooks.findOne({ _id }, { projection: { _id: 1 } }))) await this.c.webhookDeliveries.deleteMany({ webhookId: _id });
   }
 
   /** Appends to the log and drops what falls out of its last WEBHOOK_LOG_SIZE entries. */

@@ -128,7 +128,12 @@ export class SqliteWebhooks {
   logDelivery(id: string, delivery: WebhookDeliveryRecord): void {
     const webhookId = rowId(id);
     if (webhookId === null) return;
-    this.db.transaction(() => this.log(webhookId, delivery)).immediate();
+    this.db
+      .transaction(() => {
+        // A ping whose webhook was deleted meanwhile leaves no entry behind.
+        if (this.q.get("SELECT 1 FROM webhooks WHERE id = ?").get(webhookId)) this.log(webhookId, delivery);
+      })
+      .immediate();
   }
 
   /** Appends to the log and drops what falls out of its last WEBHOOK_LOG_SIZE entries. */
