@@ -5,22 +5,26 @@
  * cannot judge, is waited for until its lease expires, as before.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 
 /**
- * This host, as stable as the kernel allows: the host name with the kernel's boot id (Linux),
- * so that a machine rebooted under the same name is another host, and so that two containers
- * on one kernel but different PID namespaces tell themselves apart by name.
+ * Where this process's pids mean something: the host name, the kernel's boot id and the PID
+ * namespace (Linux). A machine rebooted under the same name is another host; so is another
+ * container on the same kernel, even under the same host name (`network_mode: host`, a fixed
+ * `hostname:`), where a pid names some other process or none. A container restarted after a
+ * crash has a new PID namespace, so it waits out its predecessor's lease.
  */
 function hostIdentity(): string {
-  let boot = "";
+  let kernel = "";
   try {
-    boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim().slice(0, 8);
+    const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim().slice(0, 8);
+    const pids = /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1] ?? "";
+    kernel = `~${boot}~${pids}`;
   } catch {
     // Not Linux: the host name alone.
   }
-  return `${hostname()}${boot ? `~${boot}` : ""}`.replace(/\//g, "_");
+  return `${hostname()}${kernel}`.replace(/\//g, "_");
 }
 
 export const HOST = hostIdentity();
@@ -60,8 +64,8 @@ export function holderIsGone(holder: string, self: string): boolean {
   if (parts.length !== 3 || parts[0] !== HOST) return false;
   const pid = Number(parts[1]);
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  // This process's pid: one of its own holders is alive; any other is an earlier process that
-  // had the same pid (a container restarted under the same pid).
+  // This process's pid: one of its own holders is alive; any other is an earlier process of
+  // this PID namespace that had the same pid.
   if (pid === process.pid) return !ours.has(holder);
   const state = processState(pid);
   if (state === undefined) return true;

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { readlinkSync } from "node:fs";
 import { HOST, holderIsGone, newHolder } from "../../../src/engine/lease-holder";
 
 describe("lease holders", () => {
@@ -19,11 +20,20 @@ describe("lease holders", () => {
     expect(holderIsGone(`${HOST}/${exited}/x`, self)).toBe(true);
   });
 
-  it("an earlier process with this process's pid (a restarted container) is gone; another holder of this process is not", () => {
+  it("an earlier process of this PID namespace with this process's pid is gone; another holder of this process is not", () => {
     expect(holderIsGone(`${HOST}/${process.pid}/an-earlier-run`, self)).toBe(true);
     const sibling = newHolder();
     expect(holderIsGone(sibling, self)).toBe(false);
     expect(holderIsGone(self, sibling)).toBe(false);
+  });
+
+  it("another PID namespace under the same host name (another container) is another host", () => {
+    const namespace = /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))![1]!;
+    expect(HOST.endsWith(`~${namespace}`)).toBe(true);
+    const otherNamespace = HOST.replace(/~\d+$/, "~1");
+    const exited = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    expect(holderIsGone(`${otherNamespace}/${exited}/x`, self)).toBe(false);
+    expect(holderIsGone(`${otherNamespace}/${process.pid}/x`, self)).toBe(false);
   });
 
   it("a holder on another host, or of another form, is never judged gone", () => {
