@@ -69,7 +69,7 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
 
   cluster.on("listening", (worker: Worker, address: AddressInfo | { address: string | null; port: number }) => {
     listening.add(worker.id);
-    if (!announced && listening.size >= config.workers) {
+    if (!announced && !stopping && listening.size >= config.workers) {
       announced = true;
       const host = address.address && address.address.includes(":") ? `[${address.address}]` : (address.address ?? config.host);
       const url = `http://${host}:${address.port}/graphql`;

@@ -44,6 +44,13 @@ async function main(): Promise<void> {
   const where: Record<string, string> = config.mongodbUri ? { mongodb: redactUri(config.mongodbUri) } : { sqlitePath: config.sqlitePath };
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, logger, where);
   const worker = cluster.isWorker;
+  // The primary may ask a worker to stop while it starts (a SIGTERM during start-up): kept for
+  // when it has started, since a message nobody listens for is lost.
+  let asked: typeof STOP | typeof FORCE_STOP | null = null;
+  const askedEarly = (message: unknown) => {
+    if (message === STOP || message === FORCE_STOP) asked = asked === FORCE_STOP ? asked : message;
+  };
+  if (worker) process.on("message", askedEarly);
   let app;
   try {
     app = await createApp(config, logger);
@@ -114,13 +121,17 @@ async function main(): Promise<void> {
   }
   // A worker stops when its primary says so, or goes away; Ctrl-C reaches the primary, which tells it.
   process.on("SIGINT", () => undefined);
-  process.on("message", (message) => {
+  const onMessage = (message: unknown) => {
     if (message === STOP && !stopping) void stop("the primary's request");
     else if (message === FORCE_STOP) void forceExit("the primary's second signal");
-  });
+  };
+  process.off("message", askedEarly);
+  process.on("message", onMessage);
   process.on("disconnect", () => {
     if (!stopping) void stop("the primary went away");
   });
+  if (asked !== null) onMessage(asked);
+  else if (!process.connected) void stop("the primary went away");
 }
 
 main().catch((error) => {

@@ -4,7 +4,9 @@
  * any subscription; a dead leader's lease is taken at once by a process of the same host; rate
  * limits and connection counts hold across the processes.
  */
+import { spawn } from "node:child_process";
 import http from "node:http";
+import { join } from "node:path";
 import WebSocket from "ws";
 import { AddContactsDocument, EngineStatusDocument, MembershipChangedDocument, SegmentByIdDocument, SegmentCursorDocument } from "../graphql/generated";
 import { GraphQLTestClient } from "../support/client";
@@ -148,6 +150,37 @@ describe("WORKERS=2: one port, two processes, one engine", () => {
     // Two serving workers, the engine worker, the primary.
     expect(logged(server, "stopped cleanly")).toHaveLength(4);
     expect(await leaseHolder(dbPath)).toBeNull();
+  });
+
+  it("a SIGTERM while the workers start stops them all cleanly as soon as they have started", async () => {
+    const child = spawn(process.execPath, ["-r", "@swc-node/register", "src/main.ts"], {
+      cwd: join(__dirname, "..", ".."),
+      env: { ...process.env, ...storeEnv(newDatabase("early-stop")), WORKERS: "2", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", NODE_ENV: "test", SHUTDOWN_TIMEOUT: "1s" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines: Record<string, unknown>[] = [];
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    let [signalled, buffered] = [false, ""];
+    child.stdout!.on("data", (chunk: Buffer) => {
+      const whole = (buffered + chunk.toString()).split("\n");
+      buffered = whole.pop()!;
+      for (const line of whole.filter(Boolean)) {
+        const parsed = JSON.parse(line) as Record<string, unknown>;
+        lines.push(parsed);
+        // The first word of a worker: the others are still starting.
+        if (parsed.worker !== undefined && !signalled) {
+          signalled = true;
+          child.kill("SIGTERM");
+        }
+      }
+    });
+    const code = await Promise.race([exited, new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), 15_000))]);
+    if (code === "hung") child.kill("SIGKILL");
+    expect(code).toBe(0);
+    const messages = lines.map((line) => line.msg);
+    expect(messages).not.toContain("workers still running past the stop budget: killing them");
+    expect(messages.slice(messages.indexOf("stopping every worker"))).not.toContainEqual(expect.stringMatching(/^segments is serving/));
+    expect(lines.at(-1)).toMatchObject({ msg: "stopped cleanly", exitCode: 0 });
   });
 
   it("a killed engine worker is replaced and its successor takes the lease at once, not at its expiry; a killed serving worker is replaced", async () => {
