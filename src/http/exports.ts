@@ -7,7 +7,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import { badInput } from "../common/errors";
 import type { Logger } from "../logger";
 import { csvStream } from "../modules/exports/csv-output";
-import type { CsvExport } from "../modules/exports/export.service";
+import { type CsvExport, ExportCut } from "../modules/exports/export.service";
 import type { Services } from "../services";
 import { callerOf } from "./middleware";
 import { queryParams, sendCsv, sendDomainError } from "./requests";
@@ -24,12 +24,11 @@ function parseWhere(text: string | undefined): unknown {
 export function exportRoutes({ services, logger }: { services: Services; logger: Logger }, guard: RequestHandler[]): Router {
   const router = express.Router();
   const send = (read: (req: Request, res: Response) => Promise<CsvExport>): RequestHandler => (req, res, next) =>
-    void read(req, res).then(
-      (csv) => sendCsv(res, csv.fileName, csvStream(csv.header, csv.pages), logger),
-      (error) => {
+    void read(req, res)
+      .then((csv) => sendCsv(res, csv.fileName, csvStream(csv.header, csv.pages), logger, (error) => error instanceof ExportCut))
+      .catch((error) => {
         if (!sendDomainError(res, error)) next(error);
-      },
-    );
+      });
 
   router.get(
     "/segments/:segmentId/members.csv",

@@ -59,21 +59,30 @@ export function flag(value: string | undefined, name: string): boolean {
  * ASCII one when it has other characters (RFC 6266).
  */
 function attachment(fileName: string): string {
-  const ascii = fileName.replace(/[^\x20-\x7e]/g, "_");
+  const ascii = fileName.replace(/[^\x20-\x7e]/gu, "_");
   if (ascii === fileName) return `attachment; filename="${fileName}"`;
   const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
-/** Sends CSV text as an attachment named `fileName`, streamed with back-pressure. A failure after the first bytes cuts the answer off (and is logged). */
-export function sendCsv(res: Response, fileName: string, csv: Readable, logger: Logger): void {
+/**
+ * Sends CSV text as an attachment named `fileName`, streamed with back-pressure; a HEAD request
+ * gets the headers alone, without a row read. A failure after the first bytes cuts the answer off
+ * (and is logged; `expected` failures, such as an export whose segment was deleted, as warnings).
+ */
+export function sendCsv(res: Response, fileName: string, csv: Readable, logger: Logger, expected?: (error: unknown) => boolean): void {
   res.setHeader("content-type", "text/csv; charset=utf-8");
   res.setHeader("content-disposition", attachment(fileName));
   res.setHeader("cache-control", "no-store");
+  if (res.req.method === "HEAD") {
+    csv.destroy();
+    res.end();
+    return;
+  }
   pipeline(csv, res, (error) => {
     // A client that leaves before the end is not a failure of the service.
-    if (error && (error as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") {
-      logger.error({ err: error, requestId: res.locals.requestId }, "CSV answer failed");
-    }
+    if (!error || (error as NodeJS.ErrnoException).code === "ERR_STREAM_PREMATURE_CLOSE") return;
+    if (expected?.(error)) logger.warn({ err: error, requestId: res.locals.requestId }, "CSV answer cut off");
+    else logger.error({ err: error, requestId: res.locals.requestId }, "CSV answer failed");
   });
 }

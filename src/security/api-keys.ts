@@ -28,7 +28,8 @@ function tokenOf(authorization: unknown): string | null {
 }
 
 export class Authenticator {
-  private keys = { count: 0, readAt: Number.NEGATIVE_INFINITY };
+  /** Keys are never deleted (revoked ones stay): once one is seen, there always is one. */
+  private keySeen = false;
 
   constructor(
     private readonly store: Store,
@@ -38,12 +39,12 @@ export class Authenticator {
 
   /**
    * Whether any key was ever created (revoked ones count: revoking the last key must not reopen
-   * the API); read at most once a second.
+   * the API). Read on every request until one exists, so that the first key, made by any
+   * process, closes the open mode at once.
    */
   private async keysExist(): Promise<boolean> {
-    const now = Date.now();
-    if (now - this.keys.readAt > 1_000) this.keys = { count: await this.store.countApiKeys(), readAt: now };
-    return this.keys.count > 0;
+    if (!this.keySeen) this.keySeen = (await this.store.countApiKeys()) > 0;
+    return this.keySeen;
   }
 
   /** True while the service runs open (no key was ever created and the bind address is loopback). */

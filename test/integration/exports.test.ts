@@ -4,7 +4,7 @@
  */
 import http from "node:http";
 import { parse } from "csv-parse/sync";
-import { AddContactsDocument, type ContactInput, CreateListDocument, CreateSegmentDocument, MemberJoinsDocument, SegmentMembersDocument } from "../graphql/generated";
+import { AddContactsDocument, type ContactInput, CreateListDocument, CreateSegmentDocument, DeleteSegmentDocument, MemberJoinsDocument, SegmentMembersDocument } from "../graphql/generated";
 import { startTestServer, stopAll, type TestServer } from "../support/harness";
 import { runScript } from "../support/process";
 import { storeEnv } from "../support/stores";
@@ -161,6 +161,63 @@ describe("GET /lists/{id}/contacts.csv", () => {
         .sort((a, b) => a[0]!.localeCompare(b[0]!));
     const again = await get(`${base}/lists/${copyId}/contacts.csv`);
     expect(strip(again.text)).toEqual(strip(exported.text));
+  });
+
+  it("a name cut to 100 characters keeps whole characters (an emoji at the cut), and HEAD answers the headers without the rows", async () => {
+    const listId = await listWith(`${"a".repeat(99)}😀b`, [KARI]);
+    const answer = await get(`${base}/lists/${listId}/contacts.csv`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers["content-disposition"]).toBe(`attachment; filename="${"a".repeat(99)}_.csv"; filename*=UTF-8''${"a".repeat(99)}%F0%9F%98%80.csv`);
+    const head = await fetch(`${base}/lists/${listId}/contacts.csv`, { method: "HEAD" });
+    expect([head.status, head.headers.get("content-type"), await head.text()]).toEqual([200, "text/csv; charset=utf-8", ""]);
+  });
+
+  it("a segment still computing its members is refused with CONFLICT, as JSON", async () => {
+    const paused = await startTestServer({ settings: { segmentSettleMs: 0 } });
+    const { createContactList } = await paused.client.data(CreateListDocument, { input: { name: "Paused" } });
+    await paused.client.data(AddContactsDocument, { listId: createContactList.id, contacts: [KARI] });
+    await paused.app.engine.stop();
+    const { createSegment } = await paused.client.data(CreateSegmentDocument, {
+      input: { listId: createContactList.id, name: "Norway", type: "DYNAMIC", condition: { field: "country", operator: "EQUALS", value: "Norway" } },
+    });
+    expect(createSegment.status).toBe("BUILDING");
+    const answer = await get(`${baseUrl(paused)}/segments/${createSegment.id}/members.csv`);
+    expect(answer.status).toBe(409);
+    expect(answer.headers["content-type"]).toMatch(/^application\/json/);
+    expect(json(answer).errors![0]).toMatchObject({ message: "the segment is still computing its members; export it once it is READY", extensions: { code: "CONFLICT" } });
+  });
+
+  it("a segment deleted while its export streams cuts the answer off, so that no client takes it for the whole file", async () => {
+    const contacts = Array.from({ length: 40_000 }, (_, i) => ({ email: `cut${i}@example.com`, country: "Norway" }));
+    const listId = await listWith("Cut", contacts);
+    const { createSegment } = await server.client.data(CreateSegmentDocument, {
+      input: { listId, name: "Norway", type: "DYNAMIC", condition: { field: "country", operator: "EQUALS", value: "Norway" } },
+    });
+    for (const deadline = Date.now() + 10_000; ; ) {
+      const { segment } = await server.client.data(SegmentMembersDocument, { id: createSegment.id, first: 1 });
+      if (segment!.status === "READY") break;
+      if (Date.now() > deadline) throw new Error("the segment stayed BUILDING");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const outcome = await new Promise<{ complete: boolean; lines: number }>((resolve, reject) => {
+      http
+        .get(`${base}/segments/${createSegment.id}/members.csv`, (response) => {
+          let lines = 0;
+          response.once("data", (first: Buffer) => {
+            lines += first.toString().split("\n").length - 1;
+            // Held back until the segment is gone; the server waits on the socket meanwhile.
+            response.pause();
+            void server.client.data(DeleteSegmentDocument, { id: createSegment.id }).then(() => response.resume(), reject);
+            response.on("data", (chunk: Buffer) => (lines += chunk.toString().split("\n").length - 1));
+          });
+          response.on("close", () => resolve({ complete: response.complete, lines }));
+        })
+        .on("error", reject);
+    });
+    expect(outcome.complete).toBe(false);
+    expect(outcome.lines).toBeLessThan(40_001);
+    // The server goes on serving.
+    expect((await get(`${base}/lists/${listId}/contacts.csv?where=${encodeURIComponent(JSON.stringify({ field: "email", operator: "EQUALS", value: "cut1@example.com" }))}`)).status).toBe(200);
   });
 
   it("a client that leaves mid-export is no failure: the server goes on serving", async () => {

@@ -20,12 +20,13 @@ export function csvStream(header: readonly string[], pages: AsyncIterable<readon
   );
 }
 
-/** A name as a file name: characters that file systems or headers refuse become "_", at most 100 characters. */
+/** A name as a file name: characters that file systems or headers refuse become "_", at most 100 characters (whole ones: an emoji is not cut in two). */
 export function fileSafe(name: string, fallback: string): string {
-  const safe = name
+  const cleaned = name
+    .toWellFormed()
     .normalize("NFC")
     .replace(/[\u0000-\u001f\u007f"*/:<>?\\|]+/g, "_")
-    .replace(/^[\s.]+|[\s.]+$/g, "")
-    .slice(0, 100);
+    .replace(/^[\s.]+|[\s.]+$/g, "");
+  const safe = Array.from(cleaned).slice(0, 100).join("");
   return safe === "" ? fallback : safe;
 }

@@ -3,7 +3,7 @@
  * keyset page at a time (newest contact first, as the API pages them) as the client takes them, so
  * an export of any size holds one page in memory.
  */
-import { notFound } from "../../common/errors";
+import { conflict, notFound } from "../../common/errors";
 import { fromGlobalId, toGlobalId } from "../../common/ids";
 import { type CustomFieldDef, type Condition, evalTime } from "../../conditions";
 import type { Caller } from "../../caller";
@@ -70,6 +70,9 @@ function cellsOf(contact: ContactRecord, fields: readonly CustomFieldDef[], time
   return cells;
 }
 
+/** An export that cannot be whole: its segment or list was deleted while it streamed. The answer is cut off, so that no client takes it for the whole file. */
+export class ExportCut extends Error {}
+
 export class ExportService {
   constructor(private readonly deps: ServiceDeps) {}
 
@@ -78,6 +81,7 @@ export class ExportService {
     const storeId = fromGlobalId(segmentId, "Segment");
     const segment = storeId === null ? null : await ctx.loaders.segment(storeId);
     if (!segment) throw notFound("Segment", segmentId);
+    if (segment.status === "BUILDING") throw conflict("the segment is still computing its members; export it once it is READY", { argument: "segmentId" });
     const list = await ctx.loaders.list(segment.listId);
     if (!list) throw notFound("Segment", segmentId);
     return { fileName: `${fileSafe(segment.name, "segment")}.csv`, header: [...headerOf(list.customFields), "joinedAt"], pages: this.members(segment, list.customFields) };
@@ -106,9 +110,12 @@ export class ExportService {
         rows.push(cells);
       }
       yield rows;
-      if (!page.hasNextPage) return;
+      if (!page.hasNextPage) break;
       after = page.items[page.items.length - 1];
     }
+    // A segment deleted meanwhile reads as one without more members: the file is cut, not whole.
+    const [still] = await store.getSegments([segment.id]);
+    if (!still) throw new ExportCut("the segment was deleted during its export");
   }
 
   private async *contacts(list: ListRecord, where: Condition | undefined): AsyncGenerator<string[][]> {
@@ -118,9 +125,11 @@ export class ExportService {
     for (let after: TimeKey | undefined; ; ) {
       const page = await this.deps.store.pageContacts(list.id, { first: EXPORT_PAGE, after, where, at });
       yield page.items.map((contact) => cellsOf(contact, list.customFields, times));
-      if (!page.hasNextPage) return;
+      if (!page.hasNextPage) break;
       const last = page.items[page.items.length - 1]!;
       after = { createdAt: last.createdAt, id: last.id };
     }
+    const [still] = await this.deps.store.getLists([list.id]);
+    if (!still) throw new ExportCut("the list was deleted during its export");
   }
 }

@@ -39,6 +39,7 @@ import type { GraphQLErrorShape, GraphQLTestClient } from "../../support/client"
 import { startTestServer, stopAll, tempDir, type TestServer } from "../../support/harness";
 import { killAll, runScript, spawnServer } from "../../support/process";
 import { streamsOpen, type Subscription, type SubscriptionClient } from "../../support/ws";
+import { openStoreAt } from "../../support/stores";
 
 afterAll(async () => {
   await killAll();
@@ -172,6 +173,21 @@ describe("open mode: no key exists", () => {
     expect(warnings).toHaveLength(1);
     expect(String(warnings[0]!.msg)).toMatch(/open to anyone/);
     expect(String(warnings[0]!.msg)).toMatch(/npm run keys -- create --workspace/);
+  });
+
+  it("the first key, made by another process, ends the open mode at the next request", async () => {
+    const closing = await startTestServer();
+    expect((await post(closing.server.url, { query: listsQuery })).status).toBe(200);
+    // Another process (npm run keys) writes the key straight to the store.
+    const other = await openStoreAt(closing.dbPath);
+    try {
+      const { prefix, hash } = generateApiKey();
+      await other.createApiKey({ workspaceId: "acme", name: null, prefix, hash }, Date.now());
+    } finally {
+      await other.close();
+    }
+    const refused = await post(closing.server.url, { query: listsQuery });
+    expect(refused.status).toBe(401);
   });
 
   it("startServer bound to 0.0.0.0 without a key refuses to start with StartupRefused", async () => {
