@@ -39,6 +39,16 @@ async function listWith(name: string, contacts: ContactInput[]) {
   return createContactList.id;
 }
 
+/** Waits until a segment has computed its members. */
+async function untilReady(segmentId: string): Promise<void> {
+  for (const deadline = Date.now() + 10_000; ; ) {
+    const { segment } = await server.client.data(SegmentMembersDocument, { id: segmentId, first: 1 });
+    if (segment!.status === "READY") return;
+    if (Date.now() > deadline) throw new Error("the segment stayed BUILDING");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 function rowsOf(answer: Answer): string[][] {
   expect(answer.status).toBe(200);
   return parse(answer.text) as string[][];
@@ -125,12 +135,7 @@ describe("GET /lists/{id}/contacts.csv", () => {
     const { createSegment } = await server.client.data(CreateSegmentDocument, {
       input: { listId, name: "Denmark", type: "DYNAMIC", condition: { field: "country", operator: "EQUALS", value: "Denmark" } },
     });
-    for (const deadline = Date.now() + 10_000; ; ) {
-      const { segment } = await server.client.data(SegmentMembersDocument, { id: createSegment.id, first: 1 });
-      if (segment!.status === "READY") break;
-      if (Date.now() > deadline) throw new Error("the segment stayed BUILDING");
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await untilReady(createSegment.id);
     const [, ...members] = rowsOf(await get(`${base}/segments/${createSegment.id}/members.csv`));
     expect(members.map((row) => row[1])).toEqual(contacts.filter((_, i) => i % 5 !== 0).map((contact) => contact.email).reverse());
   });
@@ -193,12 +198,7 @@ describe("GET /lists/{id}/contacts.csv", () => {
     const { createSegment } = await server.client.data(CreateSegmentDocument, {
       input: { listId, name: "Norway", type: "DYNAMIC", condition: { field: "country", operator: "EQUALS", value: "Norway" } },
     });
-    for (const deadline = Date.now() + 10_000; ; ) {
-      const { segment } = await server.client.data(SegmentMembersDocument, { id: createSegment.id, first: 1 });
-      if (segment!.status === "READY") break;
-      if (Date.now() > deadline) throw new Error("the segment stayed BUILDING");
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await untilReady(createSegment.id);
     const outcome = await new Promise<{ complete: boolean; lines: number }>((resolve, reject) => {
       http
         .get(`${base}/segments/${createSegment.id}/members.csv`, (response) => {
