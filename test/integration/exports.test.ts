@@ -173,8 +173,20 @@ describe("GET /lists/{id}/contacts.csv", () => {
     const answer = await get(`${base}/lists/${listId}/contacts.csv`);
     expect(answer.status).toBe(200);
     expect(answer.headers["content-disposition"]).toBe(`attachment; filename="${"a".repeat(99)}_.csv"; filename*=UTF-8''${"a".repeat(99)}%F0%9F%98%80.csv`);
-    const head = await fetch(`${base}/lists/${listId}/contacts.csv`, { method: "HEAD" });
-    expect([head.status, head.headers.get("content-type"), await head.text()]).toEqual([200, "text/csv; charset=utf-8", ""]);
+    // HEAD reads no page of the store (counted on the real store's method).
+    const { store } = server.app;
+    const pageContacts = store.pageContacts;
+    let pagesRead = 0;
+    store.pageContacts = (...args) => ((pagesRead += 1), pageContacts.apply(store, args));
+    try {
+      const head = await fetch(`${base}/lists/${listId}/contacts.csv`, { method: "HEAD" });
+      expect([head.status, head.headers.get("content-type"), await head.text()]).toEqual([200, "text/csv; charset=utf-8", ""]);
+      expect(pagesRead).toBe(0);
+      expect((await get(`${base}/lists/${listId}/contacts.csv`)).status).toBe(200);
+      expect(pagesRead).toBe(1);
+    } finally {
+      store.pageContacts = pageContacts;
+    }
   });
 
   it("a segment still computing its members is refused with CONFLICT, as JSON", async () => {
