@@ -108,6 +108,16 @@ export function listFromRow(row: ListRow): ListRecord {
   };
 }
 
+/** A contact's stored tags (a JSON array), read; the empty array, the most common, without a parse. */
+function tagsOf(text: string): string[] {
+  return text === "[]" ? [] : JSON.parse(text);
+}
+
+/** A contact's stored attributes (a JSON object), read; the empty object without a parse. */
+function attributesOf(text: string): ContactData["attributes"] {
+  return text === "{}" ? {} : JSON.parse(text);
+}
+
 export function contactDataFromRow(row: ContactRow): ContactData {
   return {
     email: row.email,
@@ -118,8 +128,8 @@ export function contactDataFromRow(row: ContactRow): ContactData {
     city: row.city,
     gender: row.gender,
     birthDate: row.birth_date,
-    tags: row.tags === "[]" ? [] : JSON.parse(row.tags),
-    attributes: row.attributes === "{}" ? {} : JSON.parse(row.attributes),
+    tags: tagsOf(row.tags),
+    attributes: attributesOf(row.attributes),
   };
 }
 
@@ -162,8 +172,8 @@ export function contactFromTuple(row: RecordTuple): ContactRecord {
     city: row[7],
     gender: row[8],
     birthDate: row[9],
-    tags: row[10] === "[]" ? [] : JSON.parse(row[10]),
-    attributes: row[11] === "{}" ? {} : JSON.parse(row[11]),
+    tags: tagsOf(row[10]),
+    attributes: attributesOf(row[11]),
     createdAt: row[12],
     updatedAt: row[13],
   };

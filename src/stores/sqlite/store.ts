@@ -235,7 +235,7 @@ export class SqliteStore implements Store {
           if (fields === undefined) throw notFound("ContactList", list.id);
           const catalog = catalogOf(JSON.parse(fields) as CustomFieldDef[]);
           const result: InsertContactsResult = { added: 0, updated: 0, ids: [], conflicts: [], mark: null };
-          const updates = new Map<number, { existing: ContactRow; next: ContactData }>();
+          const updates = new Map<number, { existing: ContactRow; before: ContactData; next: ContactData }>();
           rows.forEach(({ data, patch }, index) => {
             const inserted = insert.run(listId, now, ...contactWriteValues(data, catalog, now, now));
             if (inserted.changes === 1) {
@@ -254,15 +254,19 @@ export class SqliteStore implements Store {
               .get(listId, normalizeText(data.email)) as ContactRow;
             // Rows of one email apply in order to what the earlier ones made; the contact is
             // written once, after the last of them.
-            const update = updates.get(existing.id) ?? { existing, next: contactDataFromRow(existing) };
+            let update = updates.get(existing.id);
+            if (!update) {
+              const before = contactDataFromRow(existing);
+              update = { existing, before, next: before };
+            }
             update.next = applyPatch(update.next, patch);
             updates.set(existing.id, update);
             result.ids.push(String(existing.id));
             result.updated++;
           });
-          for (const { existing, next } of updates.values()) {
+          for (const { existing, before, next } of updates.values()) {
             // Rows that change nothing, or end where the contact was (a file re-run), leave it as it is: no write, no change to apply.
-            if (isDeepStrictEqual(next, contactDataFromRow(existing))) continue;
+            if (isDeepStrictEqual(next, before)) continue;
             const { change } = this.rewriteContact(existing, next, catalog, now);
             changes.push(["CONTACT_UPDATED", listId, existing.id, change, now]);
           }
