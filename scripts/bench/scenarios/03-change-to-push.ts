@@ -16,6 +16,16 @@ import { fmt, percentile, sleep } from "../support/stats";
 import type { BenchContext, Figure, Scenario } from "../support/types";
 import { subscribeList } from "../support/ws";
 
+/** The sustained load's first seconds, reported apart: the jump from one update at a time to the full rate. */
+const START_SECONDS = 2;
+
+/** Smallest, median and largest of some figures in ms. */
+function fmtSpread(values: readonly number[]): string {
+  if (values.length === 0) return "(none)";
+  const sorted = [...values].sort((a, b) => a - b);
+  return `from ${sorted[0]!.toFixed(0)} to ${sorted[sorted.length - 1]!.toFixed(0)} ms, median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms`;
+}
+
 const UPDATE = `mutation($id: ID!, $input: ContactPatchInput!) { updateContact(id: $id, input: $input) { id } }`;
 
 interface Tracked {
@@ -67,8 +77,8 @@ export function machineNote(load: MachineLoad): string {
 export interface PushLatencyResult {
   figures: Figure[];
   notes: string[];
-  /** The sustained part: write→push latency percentiles (ms), transitions lost, failed requests, answered updates/s, and the machine's CPU meanwhile. */
-  sustained: { p50: number; p99: number; lost: number; httpErrors: number; throughput: number; machine: MachineLoad };
+  /** The sustained part: write→push latency percentiles (ms; the p99 after its first seconds, and each second's), transitions lost, failed requests, answered updates/s, and the machine's CPU meanwhile. */
+  sustained: { p50: number; p99: number; p99AfterStart: number; secondP99s: number[]; lost: number; httpErrors: number; throughput: number; machine: MachineLoad };
 }
 
 export const changeToPush: Scenario = {
@@ -200,7 +210,7 @@ export async function pushLatency(ctx: BenchContext, options: PushLatencyOptions
       servicePercent: (100 * (serviceAfter.ms - serviceBefore.ms)) / susCpu.wallMs,
       serviceProcesses: serviceAfter.processes,
       benchPercent: (100 * (benchCpu.user + benchCpu.system)) / 1000 / susCpu.wallMs,
-      byProcess: [...serviceAfter.byPid].map(([pid, ms]) => `${pid === server.pid && serviceAfter.processes > 1 ? "primary" : serviceRole(pid)} ${((100 * (ms - (serviceBefore.byPid.get(pid) ?? 0))) / susCpu.wallMs).toFixed(0)} %`),
+      byProcess: [...serviceAfter.byPid].map(([pid, ms]) => `${pid === server.pid && serviceAfter.processes > 1 ? "primary" : serviceRole(pid)}${ctx.profiling ? ` (pid ${pid})` : ""} ${((100 * (ms - (serviceBefore.byPid.get(pid) ?? 0))) / susCpu.wallMs).toFixed(0)} %`),
     };
     // Every expected transition must arrive; give stragglers up to 10 s.
     const sentUpdates = sustained.slice(0, sent);
@@ -210,11 +220,17 @@ export async function pushLatency(ctx: BenchContext, options: PushLatencyOptions
     const expectedTotal = sentUpdates.reduce((s, t) => s + t.update.transitions.length, 0);
     const unexpected = tracked.reduce((s, t) => s + t.unexpected, 0);
     const susLatencies = sentUpdates.filter((t) => t.firstAt !== null).map((t) => t.firstAt! - t.sentAt);
+    // The load starts at once, from the one-at-a-time pace to `rate`: what its first seconds cost
+    // apart from the rest, and how the p99 of each second spreads.
+    const bySecond: number[][] = [];
+    for (const t of sentUpdates) if (t.firstAt !== null) (bySecond[Math.floor((t.sentAt - started) / 1000)] ??= []).push(t.firstAt - t.sentAt);
+    const secondP99s = bySecond.filter((values) => values?.length).map((values) => percentile(values, 99));
+    const afterStart = bySecond.slice(START_SECONDS).flat();
     const rssAfter = server.rssKiB() / 1024;
 
     const p = (values: number[], q: number) => percentile(values, q);
     return {
-      sustained: { p50: p(susLatencies, 50), p99: p(susLatencies, 99), lost, httpErrors, throughput: sent / answerSeconds, machine },
+      sustained: { p50: p(susLatencies, 50), p99: p(susLatencies, 99), p99AfterStart: p(afterStart, 99), secondP99s, lost, httpErrors, throughput: sent / answerSeconds, machine },
       figures: [
         { label: "one at a time: p50", value: p(seqLatencies, 50), unit: "ms", target: { op: "<=", value: 3 } },
         { label: "one at a time: p99", value: p(seqLatencies, 99), unit: "ms", target: { op: "<=", value: 10 } },
@@ -229,6 +245,7 @@ export async function pushLatency(ctx: BenchContext, options: PushLatencyOptions
         `one at a time, by transitions per update: ${byTransitions(sequential, p)}`,
         `sustained: ${fmt(sent)} of ${fmt(sustained.length)} updates sent in ${sendSeconds.toFixed(1)} s${stoppedAt === null ? "" : ` (sending stopped at ${stoppedAt.toFixed(1)} s: more than ${fmt(backlogLimit)} updates unanswered)`}, all answered after ${answerSeconds.toFixed(1)} s (server throughput ${fmt(sent / answerSeconds)} updates/s); p50 ${p(susLatencies, 50).toFixed(1)} ms, p99 ${p(susLatencies, 99).toFixed(1)} ms, max ${Math.max(...susLatencies).toFixed(1)} ms; ${fmt(expectedTotal)} transitions expected, ${lost} lost, ${unexpected} unexpected, ${strays} stray events, ${httpErrors} HTTP/GraphQL errors, ${subscriber.errors.length} subscription errors`,
         `server CPU per update, event-loop thread / all threads: one at a time ${(seqCpu.eventLoop / sequential.length).toFixed(3)} / ${(seqCpu.process / sequential.length).toFixed(3)} ms; sustained ${(susCpu.eventLoop / sent).toFixed(3)} / ${(susCpu.process / sent).toFixed(3)} ms, the event loop busy ${((100 * susCpu.eventLoop) / susCpu.wallMs).toFixed(0)} % of the ${(susCpu.wallMs / 1000).toFixed(1)} s`,
+        `sustained, by second: p99 ${p(bySecond.slice(0, START_SECONDS).flat(), 99).toFixed(1)} ms over the first ${START_SECONDS} s and ${p(afterStart, 99).toFixed(1)} ms over the rest; each second's p99 ${fmtSpread(secondP99s)}`,
         machineNote(machine),
         `server VmRSS after the sustained load: ${rssAfter.toFixed(1)} MiB`,
       ],

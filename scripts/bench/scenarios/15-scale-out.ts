@@ -42,7 +42,7 @@ export const scaleOut: Scenario = {
 
     for (const workers of [1, 2]) {
       const push = await pushLatency(ctx, { name: `s15-push-w${workers}`, env: { WORKERS: String(workers) }, sequential: true });
-      const { p50, p99, lost, httpErrors, throughput } = push.sustained;
+      const { p50, p99, p99AfterStart, lost, httpErrors, throughput } = push.sustained;
       figures.push({
         label: `WORKERS=${workers}: 1,000 updates/s write→push p99`,
         value: p99,
@@ -51,7 +51,7 @@ export const scaleOut: Scenario = {
         pass: workers === 2 ? p99 <= 50 && lost === 0 && httpErrors === 0 : undefined,
       });
       notes.push(
-        `WORKERS=${workers}, 1,000 updates/s: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, ${fmt(throughput)} updates/s answered, ${lost} transitions lost, ${httpErrors} failed requests; ${machineNote(push.sustained.machine)}`,
+        `WORKERS=${workers}, 1,000 updates/s: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (${p99AfterStart.toFixed(1)} ms after the first 2 s), ${fmt(throughput)} updates/s answered, ${lost} transitions lost, ${httpErrors} failed requests; ${machineNote(push.sustained.machine)}`,
       );
     }
 

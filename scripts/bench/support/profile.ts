@@ -86,7 +86,9 @@ export class Profiling {
   /** The top self-time functions of every profile written, within the measured windows (grouped by label). */
   report(top = 15): string {
     const lines: string[] = [];
-    const files = readdirSync(this.dir).filter((file) => file.endsWith(".cpuprofile")).sort();
+    const files = readdirSync(this.dir, { recursive: true, encoding: "utf8" })
+      .filter((file) => file.endsWith(".cpuprofile"))
+      .sort();
     if (files.length === 0) return "  (no profile was written)";
     for (const file of files) {
       const profile = JSON.parse(readFileSync(join(this.dir, file), "utf8")) as CpuProfile;

@@ -118,7 +118,9 @@ export function machineCpuMs(): { busy: number; total: number } {
 
 export async function startChildServer(ctx: BenchContext, name: string, dbPath: string, env: Record<string, string> = {}): Promise<ChildServer> {
   const args = ["-r", "@swc-node/register", "src/main.ts"];
-  if (ctx.profiling) args.unshift("--cpu-prof", `--cpu-prof-dir=${ctx.profiling.dir}`, `--cpu-prof-name=server-${name}.cpuprofile`);
+  // A folder per server, its files named by V8 (with their pid): a cluster's workers inherit the
+  // flags, and each writes its own profile there.
+  if (ctx.profiling) args.unshift("--cpu-prof", `--cpu-prof-dir=${join(ctx.profiling.dir, `server-${name}`)}`);
   // The log (one line per operation at info, the default level) goes to a file, not a pipe: a pipe
   // the bench is too busy to drain would block the server's synchronous log writes.
   const logPath = join(TMP_DIR, `${name}.log`);

@@ -32,7 +32,6 @@ export class MongoSharedLimits implements SharedLimits {
       points,
       duration: durationSec,
       keyPrefix,
-      inMemoryBlockOnConsumed: points,
       insuranceLimiter: new RateLimiterMemory({ points, duration: durationSec, keyPrefix }),
     });
   }

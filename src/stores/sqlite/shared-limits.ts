@@ -26,6 +26,9 @@ export class SqliteSharedLimits implements SharedLimits {
         PRIMARY KEY (key, holder)
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS connections_holder ON connections (holder);
+      -- rate-limiter-flexible's table, made here rather than by the limiter: it makes it in a
+      -- later turn, and counts asked for before then would fall to each process's own memory.
+      CREATE TABLE IF NOT EXISTS rate_limits (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER);
     `);
   }
 
@@ -51,12 +54,11 @@ export class SqliteSharedLimits implements SharedLimits {
       storeClient: client,
       storeType: "better-sqlite3",
       tableName: "rate_limits",
+      tableCreated: true,
       points,
       duration: durationSec,
       keyPrefix,
       clearExpiredByTimeout: true,
-      // A key over its limit is refused from memory until its window ends, without a write.
-      inMemoryBlockOnConsumed: points,
       // Should the side file fail, each process limits on its own rather than refusing everyone.
       insuranceLimiter: new RateLimiterMemory({ points, duration: durationSec, keyPrefix }),
     });
