@@ -8,12 +8,19 @@
  * as one service does (main.ts), the engine worker after them (so that their last writes are
  * applied), and then the primary exits. With ENGINE=false no engine worker is started.
  *
+ * The primary accepts the connections on the service's port and hands each to the serving worker
+ * with the fewest open (node:cluster's own round robin gives each new connection to whichever
+ * worker answered first, and a burst of connections opened at once ended 48 to 17 between two
+ * workers: kept-alive connections carry a client's requests for as long as it runs, so the one
+ * worker served three quarters of them).
+ *
  * Workers take their stop from the primary, not from the terminal: Ctrl-C signals the whole
  * process group, and a worker that counted that SIGINT and then the primary's request as two
  * signals would force its exit.
  */
 import cluster, { type Worker } from "node:cluster";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
+import net, { type AddressInfo } from "node:net";
 import { AggregatorRegistry } from "prom-client";
 import type { Config } from "./config";
 import type { Logger } from "./logger";
@@ -24,6 +31,12 @@ export const FORCE_STOP = "segments:force-stop";
 /** A worker asks for the cluster's metrics; the primary answers with every worker's, aggregated. */
 export const METRICS_REQUEST = "segments:metrics";
 export const METRICS_REPLY = "segments:metrics-reply";
+/** The primary hands a serving worker a connection (the socket rides along with the message). */
+const CONNECTION = "segments:connection";
+/** A serving worker to the primary: it takes connections; one it was handed closed; it takes no more. */
+const ACCEPTING = "segments:accepting";
+const CONNECTION_CLOSED = "segments:connection-closed";
+const DRAINING = "segments:draining";
 
 /** What a worker does: serve requests, or run the engine (config.workerRole, from SEGMENTS_WORKER). */
 type WorkerRole = Config["workerRole"];
@@ -46,10 +59,64 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
   let exitCode = 0;
   const startedAt = new Map<number, number>();
   const roles = new Map<number, WorkerRole>();
-  const listening = new Set<number>();
+
+  // Connections, handed to the serving worker with the fewest open; kept while none takes them.
+  const open = new Map<number, number>();
+  const accepting = new Map<number, Worker>();
+  const waiting: net.Socket[] = [];
+  const balancer = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => handOff(socket));
+  const handOff = (socket: net.Socket): void => {
+    let chosen: Worker | undefined;
+    let fewest = Number.POSITIVE_INFINITY;
+    for (const [id, worker] of accepting) {
+      if (!worker.isConnected()) accepting.delete(id);
+      else if ((open.get(id) ?? 0) < fewest) [chosen, fewest] = [worker, open.get(id) ?? 0];
+    }
+    if (!chosen) {
+      if (stopping) socket.destroy();
+      else waiting.push(socket);
+      return;
+    }
+    const id = chosen.id;
+    open.set(id, fewest + 1);
+    chosen.send({ type: CONNECTION }, socket, (error) => {
+      if (!error) return;
+      open.set(id, Math.max(0, (open.get(id) ?? 1) - 1));
+      accepting.delete(id);
+      if (!socket.destroyed) handOff(socket);
+    });
+  };
+  const stopAccepting = (id: number) => {
+    accepting.delete(id);
+    open.delete(id);
+    if (stopping && accepting.size === 0 && balancer.listening) balancer.close();
+  };
+  const announce = () => {
+    if (announced || stopping || accepting.size < config.workers || !balancer.listening) return;
+    announced = true;
+    const address = balancer.address() as AddressInfo;
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}/graphql`;
+    log.info({ url, workers: config.workers, engineWorker: config.engineEnabled, ...where }, `segments is serving ${url}`);
+  };
 
   const aggregated = new AggregatorRegistry();
   cluster.on("message", (worker: Worker, message: { type?: string; id?: string }) => {
+    switch (message?.type) {
+      case ACCEPTING:
+        if (stopping) return;
+        accepting.set(worker.id, worker);
+        open.set(worker.id, open.get(worker.id) ?? 0);
+        for (const socket of waiting.splice(0)) if (!socket.destroyed) handOff(socket);
+        announce();
+        return;
+      case CONNECTION_CLOSED:
+        if (open.has(worker.id)) open.set(worker.id, Math.max(0, open.get(worker.id)! - 1));
+        return;
+      case DRAINING:
+        stopAccepting(worker.id);
+        return;
+    }
     if (message?.type !== METRICS_REQUEST) return;
     aggregated.clusterMetrics().then(
       (text) => worker.isConnected() && worker.send({ type: METRICS_REPLY, id: message.id, text }),
@@ -67,19 +134,9 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
   const alive = (role?: WorkerRole) =>
     Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && (role === undefined || roles.get(worker.id) === role));
 
-  cluster.on("listening", (worker: Worker, address: AddressInfo | { address: string | null; port: number }) => {
-    listening.add(worker.id);
-    if (!announced && !stopping && listening.size >= config.workers) {
-      announced = true;
-      const host = address.address && address.address.includes(":") ? `[${address.address}]` : (address.address ?? config.host);
-      const url = `http://${host}:${address.port}/graphql`;
-      log.info({ url, workers: config.workers, engineWorker: config.engineEnabled, ...where }, `segments is serving ${url}`);
-    }
-  });
-
   cluster.on("exit", (worker: Worker, code: number | null, signal: string | null) => {
     const role = roles.get(worker.id) ?? "serve";
-    listening.delete(worker.id);
+    stopAccepting(worker.id);
     roles.delete(worker.id);
     const lived = Date.now() - (startedAt.get(worker.id) ?? Date.now());
     startedAt.delete(worker.id);
@@ -108,6 +165,8 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
   const stopAll = (reason: string, code = 0) => {
     stopping = true;
     exitCode = code;
+    for (const socket of waiting.splice(0)) socket.destroy();
+    if (accepting.size === 0 && balancer.listening) balancer.close();
     log.info({ reason }, "stopping every worker");
     if (alive().length === 0) process.exit(exitCode);
     const serving = alive("serve");
@@ -131,6 +190,35 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   process.on("SIGINT", () => onSignal("SIGINT"));
 
-  if (config.engineEnabled) fork("engine");
-  for (let i = 0; i < config.workers; i++) fork("serve");
+  balancer.once("error", (error: NodeJS.ErrnoException) => {
+    log.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}: ${error.message}`);
+    process.exit(EXIT_CANNOT_START);
+  });
+  balancer.listen(config.port, config.host, () => {
+    if (config.engineEnabled) fork("engine");
+    for (let i = 0; i < config.workers; i++) fork("serve");
+  });
+}
+
+/**
+ * A serving worker's side of the primary's hand-off: each connection the primary sends becomes
+ * one of `server`'s own, as if it had accepted it. Returns what tells the primary to send no
+ * more (the worker's stop).
+ */
+export function takeConnectionsFromPrimary(server: http.Server): { stopTaking(): void } {
+  const onMessage = (message: { type?: string } | undefined, socket: net.Socket | undefined) => {
+    if (message?.type !== CONNECTION) return;
+    // Gone while on its way: it counts as closed at once.
+    if (!socket) return void process.send?.({ type: CONNECTION_CLOSED });
+    socket.once("close", () => process.connected && process.send?.({ type: CONNECTION_CLOSED }));
+    server.emit("connection", socket);
+    socket.resume();
+  };
+  process.on("message", onMessage);
+  process.send?.({ type: ACCEPTING });
+  return {
+    stopTaking() {
+      if (process.connected) process.send?.({ type: DRAINING });
+    },
+  };
 }

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     logger.info({ store: app.store.kind, engine: app.engine.isLeader ? "leader" : "standby", holder: app.engine.holder }, "worker running the engine");
   } else {
     try {
-      server = await startServer(app, { port: config.port, host: config.host });
+      server = await startServer(app, { port: config.port, host: config.host, fromPrimary: worker });
     } catch (error) {
       await app.stop();
       if (error instanceof StartupRefused) {
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       }
       throw error;
     }
-    if (worker) logger.info({ url: server.url, store: app.store.kind }, "worker serving");
+    if (worker) logger.info({ store: app.store.kind }, "worker serving");
     else logger.info({ url: server.url, store: app.store.kind, ...where }, `segments is serving ${server.url}`);
   }
 

@@ -13,6 +13,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { GraphQLFormattedError } from "graphql";
 import type { App } from "./app";
 import { DomainError, ErrorCode } from "./common/errors";
+import { takeConnectionsFromPrimary } from "./cluster";
 import { isLoopback } from "./config";
 import { serveFairly } from "./fair-admission";
 import { type MetricsSource, metricsSource } from "./metrics";
@@ -59,7 +60,20 @@ async function subscribersCaughtUp(services: Services, deadline: number): Promis
   await new Promise((resolve) => setImmediate(resolve));
 }
 
-export async function startServer(app: App, listen: { port: number; host: string }): Promise<RunningServer> {
+/**
+ * Where connections come from: the server's own listener on `port` and `host`, or, in a cluster's
+ * serving worker (`fromPrimary`), the primary, which accepts them on that port and hands them
+ * over (cluster.ts). Such a worker's server still listens, on a loopback port of its own that
+ * nobody is told of: Node tracks a server's connections (request timeouts, closing the idle
+ * ones on stop) only once it listens.
+ */
+export interface Listen {
+  port: number;
+  host: string;
+  fromPrimary?: boolean;
+}
+
+export async function startServer(app: App, listen: Listen): Promise<RunningServer> {
   const { config, logger, services } = app;
   const openModeAllowed = isLoopback(listen.host);
   const authenticator = new Authenticator(app.store, openModeAllowed);
@@ -226,8 +240,10 @@ export async function startServer(app: App, listen: { port: number; host: string
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
-    httpServer.listen(listen.port, listen.host, () => resolve());
+    if (listen.fromPrimary) httpServer.listen({ port: 0, host: "127.0.0.1", exclusive: true }, () => resolve());
+    else httpServer.listen(listen.port, listen.host, () => resolve());
   });
+  const handOff = listen.fromPrimary ? takeConnectionsFromPrimary(httpServer) : null;
   const address = httpServer.address() as AddressInfo;
   const hostForUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const closed = new Promise<void>((resolve) => httpServer.once("close", resolve));
@@ -235,6 +251,7 @@ export async function startServer(app: App, listen: { port: number; host: string
   const close = async () => {
     ready = false;
     if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+    handOff?.stopTaking();
     const requestsFinished = await drain.close(config.shutdownTimeoutMs);
     if (!requestsFinished) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, "stopping: requests still running after SHUTDOWN_TIMEOUT were cut off");
     // Imports whose uploads were cut off write how they ended before the store closes.

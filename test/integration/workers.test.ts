@@ -6,6 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import http from "node:http";
+import net from "node:net";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { AddContactsDocument, EngineStatusDocument, MembershipChangedDocument, SegmentByIdDocument, SegmentCursorDocument } from "../graphql/generated";
@@ -68,7 +69,7 @@ async function workers(server: ServerProcess, count: number): Promise<{ pids: nu
 }
 
 /** One request on a connection of its own, so that the cluster hands each to the next worker. */
-function postOnce(url: string, query: string): Promise<{ status: number; body: string }> {
+function postOnce(url: string, query: string, wholeBody = false): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const request = http.request(url, { method: "POST", agent: false, headers: { "content-type": "application/json" } }, (response) => {
       let body = "";
@@ -76,7 +77,7 @@ function postOnce(url: string, query: string): Promise<{ status: number; body: s
       response.on("end", () => resolve({ status: response.statusCode!, body }));
     });
     request.on("error", reject);
-    request.end(JSON.stringify({ query }));
+    request.end(wholeBody ? query : JSON.stringify({ query }));
   });
 }
 
@@ -92,7 +93,51 @@ function connectOnce(wsUrl: string): Promise<{ outcome: number | "open"; socket:
   });
 }
 
+/** Opens `count` connections at once, then sends one request on each, keeping them all open; resolves once every answer is in. */
+async function requestsOnOpenConnections(url: string, count: number, body: string): Promise<net.Socket[]> {
+  const { hostname, port, pathname } = new URL(url);
+  const sockets = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Socket>((resolve, reject) => net.connect(Number(port), hostname).once("connect", function (this: net.Socket) { resolve(this); }).once("error", reject))),
+  );
+  await Promise.all(
+    sockets.map(
+      (socket) =>
+        new Promise<void>((resolve, reject) => {
+          let answer = "";
+          socket.on("data", (chunk: Buffer) => {
+            answer += chunk.toString();
+            if (answer.includes("__typename")) resolve();
+          });
+          socket.once("error", reject);
+          socket.write(`POST ${pathname} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        }),
+    ),
+  );
+  return sockets;
+}
+
 describe("WORKERS=2: one port, two processes, one engine", () => {
+  it("spreads connections opened at once evenly over the serving workers, a busy one included", async () => {
+    const server = await spawnServer({ ...storeEnv(newDatabase("spread")), WORKERS: "2" });
+    const { pids } = await workers(server, 2);
+    const { list } = await listWithNorwaySegment(server.client, "spread");
+    // One worker busy with a large write while the connections arrive (node:cluster's own round
+    // robin hands each new connection to a worker that is free to take it: all to the other one).
+    const contacts = Array.from({ length: 10_000 }, (_, i) => ({ email: `spread${i}@example.com`, country: i % 2 ? "Norway" : "Sweden", tags: ["a", "b"] }));
+    const busy = postOnce(server.url, JSON.stringify({ query: "mutation Busy($listId: ID!, $contacts: [ContactInput!]!) { addContacts(listId: $listId, contacts: $contacts) { added } }", variables: { listId: list.id, contacts } }), true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const sockets = await requestsOnOpenConnections(server.url, 24, JSON.stringify({ query: "query Spread { __typename }" }));
+    expect((await busy).status).toBe(200);
+    // One request per connection: the workers' logs say which one took each connection.
+    const served = await until(() => {
+      const lines = logged(server, "operation").filter((line) => line.operationName === "Spread");
+      return lines.length === 24 ? lines : undefined;
+    });
+    // 25 connections in all, the large write's included: 12 or 13 each.
+    for (const pid of pids) expect(served.filter((line) => line.pid === pid).length).toBeGreaterThanOrEqual(11);
+    for (const socket of sockets) socket.destroy();
+  });
+
   it("serves requests and subscriptions from both workers; every subscriber gets every event, in order", async () => {
     const dbPath = newDatabase("workers");
     const server = await spawnServer({ ...storeEnv(dbPath), WORKERS: "2" });

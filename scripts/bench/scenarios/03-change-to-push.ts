@@ -56,6 +56,12 @@ export interface PushLatencyOptions {
   env?: Record<string, string>;
   /** Whether to run the one-at-a-time part before the sustained one. */
   sequential: boolean;
+  /**
+   * Seconds at the full rate before the measured sustained part (then a pause of 2 s): the
+   * service's first seconds at that rate (its code optimised for it, its heap grown to it, the
+   * client's connections opened) reported apart, as `warmUp`.
+   */
+  warmAtRateSeconds?: number;
 }
 
 /** CPU use during the sustained part: the machine's cores, the service's processes, and the bench process (the load and the subscriber), in % of one core but for `busyPercent` (of all cores). */
@@ -79,6 +85,8 @@ export interface PushLatencyResult {
   notes: string[];
   /** The sustained part: write→push latency percentiles (ms; the p99 after its first seconds, and each second's), transitions lost, failed requests, answered updates/s, and the machine's CPU meanwhile. */
   sustained: { p50: number; p99: number; p99AfterStart: number; secondP99s: number[]; lost: number; httpErrors: number; throughput: number; machine: MachineLoad };
+  /** The unmeasured seconds at the full rate before it (warmAtRateSeconds): p99 write→push (ms) and failed requests. */
+  warmUp: { p99: number; httpErrors: number } | null;
 }
 
 export const changeToPush: Scenario = {
@@ -99,6 +107,7 @@ export async function pushLatency(ctx: BenchContext, options: PushLatencyOptions
   const rate = 1_000;
   const seconds = ctx.quick ? 5 : 30;
   const sustainedCount = rate * seconds;
+  const warmAtRateCount = rate * (options.warmAtRateSeconds ?? 0);
 
   // Updates are chosen up front, one per contact (distinct contacts), each causing >= 1 transition.
   const order = shuffle(fixture.count, 4242);
@@ -106,11 +115,11 @@ export async function pushLatency(ctx: BenchContext, options: PushLatencyOptions
   const at = evalTime(Date.now());
   const updates: Update[] = [];
   for (const index of order) {
-    if (updates.length >= warmCount + sequentialCount + sustainedCount) break;
+    if (updates.length >= warmCount + sequentialCount + warmAtRateCount + sustainedCount) break;
     const update = model.propose(index, r, at, (n) => n >= 1);
     if (update) updates.push(update);
   }
-  if (updates.length < warmCount + sequentialCount + sustainedCount) throw new Error(`only ${updates.length} updates could be prepared`);
+  if (updates.length < warmCount + sequentialCount + warmAtRateCount + sustainedCount) throw new Error(`only ${updates.length} updates could be prepared`);
   const transitionsPerUpdate = updates.reduce((s, u) => s + u.transitions.length, 0) / updates.length;
   const tracked = updates.map<Tracked>((update) => ({
     update,
@@ -164,42 +173,58 @@ export async function pushLatency(ctx: BenchContext, options: PushLatencyOptions
     // server fall more than 1 s behind (20 times the p99 target; quick: 0.3 s), sending stops
     // there so the run stays bounded; the latencies of what was sent are still reported.
     const backlogLimit = ctx.quick ? 0.3 * rate : rate;
-    const sustained = tracked.slice(warmCount + sequentialCount);
-    let httpErrors = 0;
-    let sent = 0;
-    let answered = 0;
-    let stoppedAt = null as number | null;
-    const responses: Promise<void>[] = [];
-    const started = performance.now();
-    let sendSeconds = 0;
-    const machineBefore = machineCpuMs();
-    const serviceBefore = treeCpuMs(server.pid);
-    const benchBefore = process.cpuUsage();
-    const susCpu = await cpuOf(server, () => measured(ctx, "sustained 1000/s", async () => {
-      while (sent < sustained.length && stoppedAt === null) {
-        const due = Math.min(sustained.length, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
-        for (; sent < due; sent++) {
-          const t = sustained[sent]!;
+    /** Sends `list` open loop at `rate`/s from `started`; resolves once every response is in. */
+    const atRate = async (list: readonly Tracked[], started: number) => {
+      const run = { sent: 0, answered: 0, httpErrors: 0, stoppedAt: null as number | null, sendSeconds: 0 };
+      const responses: Promise<void>[] = [];
+      while (run.sent < list.length && run.stoppedAt === null) {
+        const due = Math.min(list.length, Math.floor(((performance.now() - started) * rate) / 1000) + 1);
+        for (; run.sent < due; run.sent++) {
+          const t = list[run.sent]!;
           t.sentAt = performance.now();
           responses.push(
             gql.post(t.body).then(
               ({ status, text }) => {
-                answered++;
-                if (status !== 200 || text.includes('"errors"')) httpErrors++;
+                run.answered++;
+                if (status !== 200 || text.includes('"errors"')) run.httpErrors++;
               },
               () => {
-                answered++;
-                httpErrors++;
+                run.answered++;
+                run.httpErrors++;
               },
             ),
           );
         }
-        if (sent - answered > backlogLimit) stoppedAt = (performance.now() - started) / 1000;
+        if (run.sent - run.answered > backlogLimit) run.stoppedAt = (performance.now() - started) / 1000;
         await sleep(1);
       }
-      sendSeconds = (performance.now() - started) / 1000;
+      run.sendSeconds = (performance.now() - started) / 1000;
       await Promise.all(responses);
-    }));
+      return run;
+    };
+
+    let warmUp: PushLatencyResult["warmUp"] = null;
+    if (warmAtRateCount > 0) {
+      const list = tracked.slice(warmCount + sequentialCount, warmCount + sequentialCount + warmAtRateCount);
+      const run = await atRate(list, performance.now());
+      const deadline = performance.now() + 10_000;
+      while (list.some((t) => t.expected.size > 0) && performance.now() < deadline) await sleep(20);
+      warmUp = { p99: percentile(list.filter((t) => t.firstAt !== null).map((t) => t.firstAt! - t.sentAt), 99), httpErrors: run.httpErrors };
+      await sleep(2_000);
+    }
+
+    const sustained = tracked.slice(warmCount + sequentialCount + warmAtRateCount);
+    const started = performance.now();
+    const machineBefore = machineCpuMs();
+    const serviceBefore = treeCpuMs(server.pid);
+    const benchBefore = process.cpuUsage();
+    let run: Awaited<ReturnType<typeof atRate>> | undefined;
+    const susCpu = await cpuOf(server, () =>
+      measured(ctx, "sustained 1000/s", async () => {
+        run = await atRate(sustained, started);
+      }),
+    );
+    const { sent, httpErrors, stoppedAt, sendSeconds } = run!;
     const answerSeconds = (performance.now() - started) / 1000;
     const machineAfter = machineCpuMs();
     const serviceAfter = treeCpuMs(server.pid);
@@ -231,6 +256,7 @@ export async function pushLatency(ctx: BenchContext, options: PushLatencyOptions
     const p = (values: number[], q: number) => percentile(values, q);
     return {
       sustained: { p50: p(susLatencies, 50), p99: p(susLatencies, 99), p99AfterStart: p(afterStart, 99), secondP99s, lost, httpErrors, throughput: sent / answerSeconds, machine },
+      warmUp,
       figures: [
         { label: "one at a time: p50", value: p(seqLatencies, 50), unit: "ms", target: { op: "<=", value: 3 } },
         { label: "one at a time: p99", value: p(seqLatencies, 99), unit: "ms", target: { op: "<=", value: 10 } },
@@ -245,6 +271,7 @@ export async function pushLatency(ctx: BenchContext, options: PushLatencyOptions
         `one at a time, by transitions per update: ${byTransitions(sequential, p)}`,
         `sustained: ${fmt(sent)} of ${fmt(sustained.length)} updates sent in ${sendSeconds.toFixed(1)} s${stoppedAt === null ? "" : ` (sending stopped at ${stoppedAt.toFixed(1)} s: more than ${fmt(backlogLimit)} updates unanswered)`}, all answered after ${answerSeconds.toFixed(1)} s (server throughput ${fmt(sent / answerSeconds)} updates/s); p50 ${p(susLatencies, 50).toFixed(1)} ms, p99 ${p(susLatencies, 99).toFixed(1)} ms, max ${Math.max(...susLatencies).toFixed(1)} ms; ${fmt(expectedTotal)} transitions expected, ${lost} lost, ${unexpected} unexpected, ${strays} stray events, ${httpErrors} HTTP/GraphQL errors, ${subscriber.errors.length} subscription errors`,
         `server CPU per update, event-loop thread / all threads: one at a time ${(seqCpu.eventLoop / sequential.length).toFixed(3)} / ${(seqCpu.process / sequential.length).toFixed(3)} ms; sustained ${(susCpu.eventLoop / sent).toFixed(3)} / ${(susCpu.process / sent).toFixed(3)} ms, the event loop busy ${((100 * susCpu.eventLoop) / susCpu.wallMs).toFixed(0)} % of the ${(susCpu.wallMs / 1000).toFixed(1)} s`,
+        ...(warmUp ? [`before it, unmeasured: ${fmt(warmAtRateCount)} updates at ${fmt(rate)}/s from the one-at-a-time pace, p99 ${warmUp.p99.toFixed(1)} ms, ${warmUp.httpErrors} failed requests; then 2 s without updates`] : []),
         `sustained, by second: p99 ${p(bySecond.slice(0, START_SECONDS).flat(), 99).toFixed(1)} ms over the first ${START_SECONDS} s and ${p(afterStart, 99).toFixed(1)} ms over the rest; each second's p99 ${fmtSpread(secondP99s)}`,
         machineNote(machine),
         `server VmRSS after the sustained load: ${rssAfter.toFixed(1)} MiB`,

@@ -5,7 +5,8 @@
  *   contacts are written through the engine's holder one at a time, and each event's arrival at
  *   the standby's subscriber is compared with its arrival at the holder's.
  * - Sustained 1,000 updates/s, write→push (scenario 3's measurement, its one-at-a-time part
- *   first as the warm-up it is there), WORKERS=1 and WORKERS=2.
+ *   first as the warm-up it is there, then 3 s at the full rate reported apart as the cold
+ *   start, and 2 s without updates), WORKERS=1 and WORKERS=2.
  * - Takeover: a WORKERS=2 service whose engine worker is killed with SIGKILL (kill → a new write
  *   applied, by the engine worker started in its place); a service killed outright and started again (start → a backlog written
  *   meanwhile by a writer-only process applied).
@@ -25,6 +26,13 @@ import { load, MEMBERS } from "./07-reads-under-load";
 
 const ADD = `mutation($listId: ID!, $contacts: [ContactInput!]!) { addContacts(listId: $listId, contacts: $contacts) { added } }`;
 const TAKEOVER_CITY = "Takeover";
+/**
+ * The sustained load is measured after this long at its rate: a process's first seconds at a
+ * rate it has not served (its code not yet optimised for it, its young generation still small,
+ * the client's connections being opened) cost 70–200 ms of p99 on their own, in one process as
+ * in several, and once only (docs/benchmarks.md). They are reported apart.
+ */
+const WARM_AT_RATE_SECONDS = 3;
 
 export const scaleOut: Scenario = {
   id: 15,
@@ -41,10 +49,11 @@ export const scaleOut: Scenario = {
     );
 
     for (const workers of [1, 2]) {
-      const push = await pushLatency(ctx, { name: `s15-push-w${workers}`, env: { WORKERS: String(workers) }, sequential: true });
+      const push = await pushLatency(ctx, { name: `s15-push-w${workers}`, env: { WORKERS: String(workers) }, sequential: true, warmAtRateSeconds: WARM_AT_RATE_SECONDS });
       const { p50, p99, p99AfterStart, lost, httpErrors, throughput } = push.sustained;
+      figures.push({ label: `WORKERS=${workers}: the first ${WARM_AT_RATE_SECONDS} s at 1,000 updates/s (cold), write→push p99`, value: push.warmUp!.p99, unit: "ms" });
       figures.push({
-        label: `WORKERS=${workers}: 1,000 updates/s write→push p99`,
+        label: `WORKERS=${workers}: 1,000 updates/s for 30 s after those, write→push p99`,
         value: p99,
         unit: "ms",
         target: workers === 2 ? { op: "<=", value: 50 } : undefined,
