@@ -50,6 +50,8 @@ export async function openStore(config: Config, logger?: Logger): Promise<Store>
     return MongoStore.open(config.mongodbUri, { retentionMs: config.eventRetentionMs });
   }
   return SqliteStore.open(config.sqlitePath, {
+    // A process that leaves checkpoints to another never checkpoints on commit either.
+    ...(config.walCheckpoints ? {} : { backgroundCheckpoints: false, walAutocheckpointPages: 0 }),
     onCheckpointError: (error) => logger?.error({ err: error }, "WAL checkpoint worker failed: checkpoints run on commit again"),
   });
 }

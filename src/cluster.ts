@@ -125,8 +125,9 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
   });
 
   const fork = (role: WorkerRole): Worker => {
-    // Serving workers never take the engine lease: the engine worker holds it.
-    const worker = cluster.fork(role === "serve" ? { [ROLE_VARIABLE]: role, ENGINE: "false" } : { [ROLE_VARIABLE]: role });
+    // Serving workers never take the engine lease, and leave the WAL's checkpoints to the engine worker when there is one.
+    const serving = { [ROLE_VARIABLE]: role, ENGINE: "false", ...(config.engineEnabled ? { SEGMENTS_CHECKPOINTS: "engine-worker" } : {}) };
+    const worker = cluster.fork(role === "serve" ? serving : { [ROLE_VARIABLE]: role });
     startedAt.set(worker.id, Date.now());
     roles.set(worker.id, role);
     return worker;

@@ -10,6 +10,13 @@ export interface Config {
   workers: number;
   /** In a cluster worker, what the primary started it for (SEGMENTS_WORKER, set by cluster.ts). */
   workerRole: "serve" | "engine";
+  /**
+   * Whether this process checkpoints the SQLite WAL (a thread of its own; see checkpointer.ts).
+   * A cluster's serving workers leave it to the engine worker (SEGMENTS_CHECKPOINTS, set by the
+   * primary): every checkpoint ends with an fsync of the database file, which the other
+   * processes' commits may wait for, so one process checkpointing beats three.
+   */
+  walCheckpoints: boolean;
   port: number;
   host: string;
   sqlitePath: string;
@@ -131,9 +138,13 @@ export function loadConfig(env: Env = process.env): Config {
   const workerRole = value("SEGMENTS_WORKER") ?? "serve";
   if (workerRole !== "serve" && workerRole !== "engine") problems.push(`SEGMENTS_WORKER: set by the cluster primary to serve or engine, got "${workerRole}"`);
 
+  const checkpoints = value("SEGMENTS_CHECKPOINTS");
+  if (checkpoints !== undefined && checkpoints !== "engine-worker") problems.push(`SEGMENTS_CHECKPOINTS: set by the cluster primary to engine-worker, got "${checkpoints}"`);
+
   const config: Config = {
     workers,
     workerRole: workerRole === "engine" ? "engine" : "serve",
+    walCheckpoints: checkpoints !== "engine-worker",
     port: integer("PORT", 4000, 0, 65_535),
     host,
     sqlitePath: value("SQLITE_PATH") ?? "data/segments.db",

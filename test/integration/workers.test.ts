@@ -5,6 +5,7 @@
  * limits and connection counts hold across the processes.
  */
 import { spawn } from "node:child_process";
+import { statSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { join } from "node:path";
@@ -12,7 +13,7 @@ import WebSocket from "ws";
 import { AddContactsDocument, EngineStatusDocument, MembershipChangedDocument, SegmentByIdDocument, SegmentCursorDocument } from "../graphql/generated";
 import { GraphQLTestClient } from "../support/client";
 import { listWithNorwaySegment } from "../support/data";
-import { stopAll } from "../support/harness";
+import { onMongo, stopAll } from "../support/harness";
 import { killAll, type ServerProcess, spawnServer } from "../support/process";
 import { leaseHolder, newDatabase, storeEnv } from "../support/stores";
 import { openSubscriptions, type SubscriptionClient } from "../support/ws";
@@ -305,6 +306,22 @@ describe("services started by hand on one database file", () => {
     await workers(second, 2);
     await second.client.data(AddContactsDocument, { listId: list.id, contacts: [{ email: "again@example.com", country: "Norway" }] });
     expect((await second.client.data(SegmentByIdDocument, { id: segment.id })).segment?.memberCount).toBe(1);
+  });
+});
+
+describe("the WAL with WORKERS=2", () => {
+  // SQLite's: MongoDB has no WAL to checkpoint.
+  (onMongo ? it.skip : it)("is checkpointed into the database file, by the engine worker alone", async () => {
+    const dbPath = newDatabase("checkpoints");
+    const server = await spawnServer({ ...storeEnv(dbPath), WORKERS: "2" });
+    await workers(server, 2);
+    const before = statSync(dbPath).size;
+    const { list } = await listWithNorwaySegment(server.client, "checkpointed");
+    const contacts = Array.from({ length: 2_000 }, (_, i) => ({ email: `wal${i}@example.com`, country: "Norway", city: "Bergen ".repeat(20).trim() }));
+    await server.client.data(AddContactsDocument, { listId: list.id, contacts });
+    // The serving workers never checkpoint (SEGMENTS_CHECKPOINTS): the contacts reach the database
+    // file itself, not only its WAL, through the engine worker's checkpoints.
+    await until(() => (statSync(dbPath).size > before + 500_000 ? true : undefined), 10_000, "a checkpoint");
   });
 });
 

@@ -37,4 +37,10 @@ describe("SEGMENTS_WORKER (set by the cluster primary)", () => {
     expect(loadConfig({ SEGMENTS_WORKER: "engine" }).workerRole).toBe("engine");
     expect(problems({ SEGMENTS_WORKER: "both" })).toEqual([expect.stringMatching(/^SEGMENTS_WORKER: set by the cluster primary to serve or engine/)]);
   });
+
+  it("SEGMENTS_CHECKPOINTS=engine-worker leaves the WAL's checkpoints to the engine worker", () => {
+    expect(loadConfig({}).walCheckpoints).toBe(true);
+    expect(loadConfig({ SEGMENTS_CHECKPOINTS: "engine-worker" }).walCheckpoints).toBe(false);
+    expect(problems({ SEGMENTS_CHECKPOINTS: "none" })).toEqual([expect.stringMatching(/^SEGMENTS_CHECKPOINTS: set by the cluster primary to engine-worker/)]);
+  });
 });

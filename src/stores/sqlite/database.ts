@@ -24,6 +24,8 @@ export interface OpenOptions {
    * crosses the threshold, on the event loop (see checkpointer.ts).
    */
   backgroundCheckpoints?: boolean;
+  /** The automatic checkpoint threshold when checkpoints run on commit (0: never); WAL_AUTOCHECKPOINT_PAGES by default. */
+  walAutocheckpointPages?: number;
   /** Called if the checkpoint worker fails; commits then checkpoint automatically again. */
   onCheckpointError?: (error: unknown) => void;
 }
@@ -43,7 +45,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Database.
   db.pragma("synchronous = NORMAL");
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
   db.pragma("cache_size = -65536");
-  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+  db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages ?? WAL_AUTOCHECKPOINT_PAGES}`);
   db.pragma("temp_store = MEMORY");
   // inSegment in SQL: whether a member block has a contact's bit (member-blocks.ts).
   db.function("member_bit", { deterministic: true, directOnly: true }, (bits: unknown, contactId: unknown) =>
