@@ -191,11 +191,15 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   process.on("SIGINT", () => onSignal("SIGINT"));
 
-  balancer.once("error", (error: NodeJS.ErrnoException) => {
+  const cannotListen = (error: NodeJS.ErrnoException) => {
     log.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}: ${error.message}`);
     process.exit(EXIT_CANNOT_START);
-  });
+  };
+  balancer.once("error", cannotListen);
   balancer.listen(config.port, config.host, () => {
+    // Once listening, an error is one connection's (accept failing for want of file descriptors, say), not the service's end.
+    balancer.off("error", cannotListen);
+    balancer.on("error", (error) => log.error({ err: error }, "accepting a connection failed"));
     if (config.engineEnabled) fork("engine");
     for (let i = 0; i < config.workers; i++) fork("serve");
   });

@@ -118,6 +118,19 @@ async function requestsOnOpenConnections(url: string, count: number, body: strin
 }
 
 describe("WORKERS=2: one port, two processes, one engine", () => {
+  it("refuses to start, with exit code 2 and the reason, when the port is taken", async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as net.AddressInfo;
+    try {
+      await expect(spawnServer({ ...storeEnv(newDatabase("taken")), WORKERS: "2", PORT: String(port) })).rejects.toThrow(
+        new RegExp(`exited \\(2\\) before serving[\\s\\S]*cannot listen on 127\\.0\\.0\\.1:${port}`),
+      );
+    } finally {
+      taken.close();
+    }
+  });
+
   it("spreads connections opened at once evenly over the serving workers, a busy one included", async () => {
     const server = await spawnServer({ ...storeEnv(newDatabase("spread")), WORKERS: "2" });
     const { pids } = await workers(server, 2);
