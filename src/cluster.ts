@@ -65,12 +65,17 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
   const accepting = new Map<number, Worker>();
   const waiting: net.Socket[] = [];
   const balancer = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => handOff(socket));
+  // Among workers with as few open, the one handed a connection longest ago: connections opened
+  // and closed one at a time (each closed before the next arrives) go to each worker in turn.
+  const handedAt = new Map<number, number>();
+  let handOffs = 0;
   const handOff = (socket: net.Socket): void => {
     let chosen: Worker | undefined;
     let fewest = Number.POSITIVE_INFINITY;
     for (const [id, worker] of accepting) {
+      const count = open.get(id) ?? 0;
       if (!worker.isConnected()) accepting.delete(id);
-      else if ((open.get(id) ?? 0) < fewest) [chosen, fewest] = [worker, open.get(id) ?? 0];
+      else if (count < fewest || (count === fewest && (handedAt.get(id) ?? 0) < (handedAt.get(chosen!.id) ?? 0))) [chosen, fewest] = [worker, count];
     }
     if (!chosen) {
       if (stopping) socket.destroy();
@@ -79,6 +84,7 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
     }
     const id = chosen.id;
     open.set(id, fewest + 1);
+    handedAt.set(id, ++handOffs);
     chosen.send({ type: CONNECTION }, socket, (error) => {
       if (!error) return;
       open.set(id, Math.max(0, (open.get(id) ?? 1) - 1));
@@ -89,6 +95,7 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
   const stopAccepting = (id: number) => {
     accepting.delete(id);
     open.delete(id);
+    handedAt.delete(id);
     if (stopping && accepting.size === 0 && balancer.listening) balancer.close();
   };
   const announce = () => {

@@ -131,6 +131,21 @@ describe("WORKERS=2: one port, two processes, one engine", () => {
     }
   });
 
+  it("hands connections opened one after another, each closed before the next, to the serving workers in turn", async () => {
+    const server = await spawnServer({ ...storeEnv(newDatabase("in-turn")), WORKERS: "2" });
+    const { pids } = await workers(server, 2);
+    for (let i = 0; i < 6; i++) {
+      expect((await postOnce(server.url, "query InTurn { __typename }")).status).toBe(200);
+      // The worker has closed the connection and told the primary: both workers have none open.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const served = await until(() => {
+      const lines = logged(server, "operation").filter((line) => line.operationName === "InTurn");
+      return lines.length === 6 ? lines : undefined;
+    });
+    expect(pids.map((pid) => served.filter((line) => line.pid === pid).length)).toEqual([3, 3]);
+  });
+
   it("spreads connections opened at once evenly over the serving workers, a busy one included", async () => {
     const server = await spawnServer({ ...storeEnv(newDatabase("spread")), WORKERS: "2" });
     const { pids } = await workers(server, 2);
