@@ -61,45 +61,39 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
   const roles = new Map<number, WorkerRole>();
 
   // Connections, handed to the serving worker with the fewest open; kept while none takes them.
-  const open = new Map<number, number>();
-  const accepting = new Map<number, Worker>();
-  const waiting: net.Socket[] = [];
-  const balancer = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => handOff(socket));
   // Among workers with as few open, the one handed a connection longest ago: connections opened
   // and closed one at a time (each closed before the next arrives) go to each worker in turn.
-  const handedAt = new Map<number, number>();
+  type Taker = { worker: Worker; open: number; handedAt: number };
+  const takers = new Map<number, Taker>();
   let handOffs = 0;
+  const waiting: net.Socket[] = [];
+  const balancer = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => handOff(socket));
   const handOff = (socket: net.Socket): void => {
-    let chosen: Worker | undefined;
-    let fewest = Number.POSITIVE_INFINITY;
-    for (const [id, worker] of accepting) {
-      const count = open.get(id) ?? 0;
-      if (!worker.isConnected()) accepting.delete(id);
-      else if (count < fewest || (count === fewest && (handedAt.get(id) ?? 0) < (handedAt.get(chosen!.id) ?? 0))) [chosen, fewest] = [worker, count];
+    let chosen: Taker | undefined;
+    for (const [id, taker] of takers) {
+      if (!taker.worker.isConnected()) takers.delete(id);
+      else if (!chosen || taker.open < chosen.open || (taker.open === chosen.open && taker.handedAt < chosen.handedAt)) chosen = taker;
     }
     if (!chosen) {
       if (stopping) socket.destroy();
       else waiting.push(socket);
       return;
     }
-    const id = chosen.id;
-    open.set(id, fewest + 1);
-    handedAt.set(id, ++handOffs);
-    chosen.send({ type: CONNECTION }, socket, (error) => {
+    const { worker } = chosen;
+    chosen.open++;
+    chosen.handedAt = ++handOffs;
+    worker.send({ type: CONNECTION }, socket, (error) => {
       if (!error) return;
-      open.set(id, Math.max(0, (open.get(id) ?? 1) - 1));
-      accepting.delete(id);
+      takers.delete(worker.id);
       if (!socket.destroyed) handOff(socket);
     });
   };
   const stopAccepting = (id: number) => {
-    accepting.delete(id);
-    open.delete(id);
-    handedAt.delete(id);
-    if (stopping && accepting.size === 0 && balancer.listening) balancer.close();
+    takers.delete(id);
+    if (stopping && takers.size === 0 && balancer.listening) balancer.close();
   };
   const announce = () => {
-    if (announced || stopping || accepting.size < config.workers || !balancer.listening) return;
+    if (announced || stopping || takers.size < config.workers || !balancer.listening) return;
     announced = true;
     const address = balancer.address() as AddressInfo;
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -112,14 +106,15 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
     switch (message?.type) {
       case ACCEPTING:
         if (stopping) return;
-        accepting.set(worker.id, worker);
-        open.set(worker.id, open.get(worker.id) ?? 0);
+        if (!takers.has(worker.id)) takers.set(worker.id, { worker, open: 0, handedAt: 0 });
         for (const socket of waiting.splice(0)) if (!socket.destroyed) handOff(socket);
         announce();
         return;
-      case CONNECTION_CLOSED:
-        if (open.has(worker.id)) open.set(worker.id, Math.max(0, open.get(worker.id)! - 1));
+      case CONNECTION_CLOSED: {
+        const taker = takers.get(worker.id);
+        if (taker) taker.open = Math.max(0, taker.open - 1);
         return;
+      }
       case DRAINING:
         stopAccepting(worker.id);
         return;
@@ -174,7 +169,7 @@ export function runPrimary(config: Config, logger: Logger, where: Record<string,
     stopping = true;
     exitCode = code;
     for (const socket of waiting.splice(0)) socket.destroy();
-    if (accepting.size === 0 && balancer.listening) balancer.close();
+    if (takers.size === 0 && balancer.listening) balancer.close();
     log.info({ reason }, "stopping every worker");
     if (alive().length === 0) process.exit(exitCode);
     const serving = alive("serve");
