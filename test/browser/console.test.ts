@@ -354,7 +354,9 @@ if (!chromium) {
     await page.goto(`/#/segments/${segment.id}`);
     await control("", "Value").fill("Denmark");
     await page.getByRole("button", { name: "Save condition" }).click();
-    await page.getByRole("button", { name: "Save condition" }).waitFor({ state: "detached" });
+    // Saved once the edit is no longer pending: the button turns into "Saving…" at the click, and
+    // Discard goes only when the answer came.
+    await page.getByRole("button", { name: "Discard" }).waitFor({ state: "detached" });
     const edited = await server.client.data(SegmentByIdDocument, { id: segment.id });
     expect(edited.segment!.condition).toEqual({ field: "country", operator: "EQUALS", value: "Denmark" });
     await waitForText(`[data-testid="member-count-${segment.id}"]`, String(edited.segment!.memberCount));
