@@ -1,6 +1,6 @@
 /** Row shapes of the SQLite schema and their mapping to port records. */
 import type { ContactFacts, CustomFieldDef, FieldCatalog, StoredCondition } from "../../conditions";
-import { type ContactData, factsOf } from "../../domain/contacts";
+import type { ContactData } from "../../domain/contacts";
 import { memberCountAt, ROW_SPAN } from "../event-runs";
 import type { ApiKeyRecord, ContactRecord, ListRecord, MembershipEvent, SegmentRecord } from "../port";
 
@@ -83,9 +83,8 @@ export const CONTACT_WRITE_COLUMNS = [
   "updated_at",
 ] as const;
 
-/** Values for CONTACT_WRITE_COLUMNS, in order. */
-export function contactWriteValues(data: ContactData, catalog: FieldCatalog, createdAt: number, updatedAt: number): unknown[] {
-  const facts = factsOf(data, catalog, createdAt, updatedAt);
+/** Values for CONTACT_WRITE_COLUMNS, in order, given the contact's facts (factsOf its data). */
+export function contactWriteValues(data: ContactData, facts: ContactFacts, updatedAt: number): unknown[] {
   return [
     data.email, data.firstName, data.lastName, data.phone, data.country, data.city, data.gender, data.birthDate,
     JSON.stringify(data.tags), JSON.stringify(data.attributes),

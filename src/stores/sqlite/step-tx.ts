@@ -14,6 +14,7 @@ import { compileSql, fieldColumn } from "./condition-sql";
 import { bumpCatalog, insertMany, type StatementCache } from "./database";
 import { BlockCache, type MemberBlocks } from "./member-blocks";
 import { type ContactRow, FACT_COLUMNS, factsFromRow, SEGMENT_SELECT, type SegmentRow } from "./rows";
+import { WrittenFacts } from "./written-facts";
 
 /** A change-feed position as a mark: fixed width, so marks compare as strings in feed order. */
 export function sqliteMark(seq: number): Mark {
@@ -37,14 +38,8 @@ export function storedSegment(row: SegmentRow): StoredSegment {
   };
 }
 
-interface ChangeRow {
-  seq: number;
-  kind: string;
-  list_id: number;
-  contact_id: number | null;
-  segment_id: number | null;
-  payload: string | null;
-}
+/** A change-feed row as readFeed selects it (a statement in raw mode). */
+type ChangeTuple = [seq: number, kind: string, listId: number, contactId: number | null, segmentId: number | null, payload: string | null];
 
 /** Every override in a segment, by contact. */
 export function overridesIn(q: StatementCache, segmentId: string): Map<string, MembershipOverride> {
@@ -63,6 +58,8 @@ function rowRange(range: IdRange): { from: number; to: number } {
 class SqliteStepTx implements StepTx {
   /** The last feed entry read by this step. */
   private readThrough: number;
+  /** Contacts as their last entry read by this step wrote them, where this process wrote it (see WrittenFacts). */
+  private readonly known = new Map<string, ContactState>();
 
   constructor(
     private readonly q: StatementCache,
@@ -71,6 +68,7 @@ class SqliteStepTx implements StepTx {
     readonly lists: Map<string, ListState | null>,
     private readonly blocks: BlockCache,
     private readonly state: { checkpoint: number; clock: number; steps: number },
+    private readonly written: WrittenFacts,
   ) {
     this.readThrough = state.checkpoint;
   }
@@ -89,23 +87,29 @@ class SqliteStepTx implements StepTx {
   }
 
   readFeed(max: number): FeedEntry[] {
+    // Arrays rather than row objects: an ingest reads one entry per contact.
     const rows = this.q
       .get("SELECT seq, kind, list_id, contact_id, segment_id, payload FROM changes WHERE seq > ? ORDER BY seq LIMIT ?")
-      .all(this.state.checkpoint, max) as ChangeRow[];
-    if (rows.length > 0) this.readThrough = rows[rows.length - 1]!.seq;
-    return rows.map((row): FeedEntry => {
-      if (row.kind === "SEGMENT_CONDITION") {
-        return { kind: "condition", segmentId: String(row.segment_id), condition: JSON.parse(row.payload!) as StoredCondition, version: row.seq };
+      .raw()
+      .all(this.state.checkpoint, max) as ChangeTuple[];
+    if (rows.length > 0) this.readThrough = rows[rows.length - 1]![0];
+    return rows.map(([seq, kind, listId, contactId, segmentId, payload]): FeedEntry => {
+      if (kind === "SEGMENT_CONDITION") {
+        return { kind: "condition", segmentId: String(segmentId), condition: JSON.parse(payload!) as StoredCondition, version: seq };
       }
-      if (row.kind === "SEGMENT_FREEZE") {
-        return { kind: "freeze", segmentId: String(row.segment_id), at: (JSON.parse(row.payload!) as { at: number | null }).at };
+      if (kind === "SEGMENT_FREEZE") {
+        return { kind: "freeze", segmentId: String(segmentId), at: (JSON.parse(payload!) as { at: number | null }).at };
       }
-      if (row.kind === "SEGMENT_MEMBERS") {
-        const { edit, contactIds } = JSON.parse(row.payload!) as { edit: MemberEdit; contactIds: number[] };
-        return { kind: "members", segmentId: String(row.segment_id), edit, contactIds: contactIds.map(String) };
+      if (kind === "SEGMENT_MEMBERS") {
+        const { edit, contactIds } = JSON.parse(payload!) as { edit: MemberEdit; contactIds: number[] };
+        return { kind: "members", segmentId: String(segmentId), edit, contactIds: contactIds.map(String) };
       }
-      const changed = row.kind === "CONTACT_UPDATED" && row.payload !== null ? ((JSON.parse(row.payload) as { changed?: string[] }).changed ?? null) : null;
-      return { kind: "contact", contactId: String(row.contact_id), listId: String(row.list_id), added: row.kind === "CONTACT_ADDED", changed };
+      const changed = kind === "CONTACT_UPDATED" && payload !== null ? ((JSON.parse(payload) as { changed?: string[] }).changed ?? null) : null;
+      const contact = String(contactId);
+      const written = this.written.take(seq, contact);
+      if (written) this.known.set(contact, written);
+      else if (this.known.size > 0) this.known.delete(contact);
+      return { kind: "contact", contactId: contact, listId: String(listId), added: kind === "CONTACT_ADDED", changed };
     });
   }
 
@@ -179,7 +183,17 @@ class SqliteStepTx implements StepTx {
 
   contacts(ids: readonly string[]): Map<string, ContactState> {
     const contacts = new Map<string, ContactState>();
-    for (const row of this.contactRows(ids)) contacts.set(String(row.id), { id: String(row.id), listId: String(row.list_id), facts: factsFromRow(row) });
+    let unknown = ids;
+    if (this.known.size > 0) {
+      const unread: string[] = [];
+      for (const id of ids) {
+        const contact = this.known.get(id);
+        if (contact) contacts.set(id, contact);
+        else unread.push(id);
+      }
+      unknown = unread;
+    }
+    for (const row of this.contactRows(unknown)) contacts.set(String(row.id), { id: String(row.id), listId: String(row.list_id), facts: factsFromRow(row) });
     return contacts;
   }
 
@@ -373,6 +387,9 @@ export class SqliteEngine {
     private readonly compiler: SegmentCompiler,
   ) {}
 
+  /** Contacts this process wrote, for this engine's next steps while it leads. */
+  readonly written = new WrittenFacts();
+
   /**
    * Compiled list states and membership blocks from earlier steps, valid for one catalog
    * version and while this engine ran the last step (`steps` as it left it).
@@ -408,9 +425,10 @@ export class SqliteEngine {
     if (version !== this.cache.version || state.steps !== this.cache.steps) this.cache = this.emptyCache(version, state.steps);
     else if (this.cache.blocks.size > CACHED_BLOCKS) this.cache.blocks = new BlockCache(this.memberBlocks);
     const cache = this.cache;
-    const tx = new SqliteStepTx(this.q, this.memberBlocks, this.compiler, cache.lists, cache.blocks, state);
+    const tx = new SqliteStepTx(this.q, this.memberBlocks, this.compiler, cache.lists, cache.blocks, state, this.written);
     const result = runSync(engineStep(tx, input));
     if (result.leader) cache.steps = state.steps + 1;
+    this.written.setLeading(result.leader);
     return result;
   }
 }

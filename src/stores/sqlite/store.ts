@@ -1,10 +1,11 @@
 import { type FSWatcher, watch } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import type Database from "better-sqlite3";
-import { type Condition, catalogOf, type CustomFieldDef, type EvalTime, type FieldCatalog, normalizeText, type StoredCondition } from "../../conditions";
+import { type Condition, catalogOf, type ContactFacts, type CustomFieldDef, type EvalTime, type FieldCatalog, normalizeText, type StoredCondition } from "../../conditions";
 import { conflict, notFound } from "../../common/errors";
-import { applyPatch, type ContactData, type ContactPatch } from "../../domain/contacts";
+import { applyPatch, type ContactData, type ContactPatch, factsOf } from "../../domain/contacts";
 import { SegmentCompiler } from "../../engine/membership";
+import type { ContactState } from "../../engine/step-tx";
 import type {
   ApiKeyRecord,
   ContactQuery,
@@ -226,10 +227,14 @@ export class SqliteStore implements Store {
   ): Promise<InsertContactsResult> {
     const listId = rowId(list.id);
     const insert = this.q.get(INSERT_CONTACT);
-    return this.lock.run(() =>
+    // The added contacts with their feed entries, for this process's engine once committed.
+    let added: { seq: number; contact: ContactState }[] = [];
+    const done = await this.lock.run(() =>
       this.db
         .transaction(() => {
+          added = [];
           const changes: unknown[][] = [];
+          const addedFacts: (ContactFacts | undefined)[] = [];
           // The list's fields as they are now: a long import's may have grown since it began.
           const fields = this.q.pluck("SELECT custom_fields FROM lists WHERE id = ?").get(listId) as string | undefined;
           if (fields === undefined) throw notFound("ContactList", list.id);
@@ -237,10 +242,12 @@ export class SqliteStore implements Store {
           const result: InsertContactsResult = { added: 0, updated: 0, ids: [], conflicts: [], mark: null };
           const updates = new Map<number, { existing: ContactRow; before: ContactData; next: ContactData }>();
           rows.forEach(({ data, patch }, index) => {
-            const inserted = insert.run(listId, now, ...contactWriteValues(data, catalog, now, now));
+            const facts = factsOf(data, catalog, now, now);
+            const inserted = insert.run(listId, now, ...contactWriteValues(data, facts, now));
             if (inserted.changes === 1) {
               result.added++;
               result.ids.push(String(inserted.lastInsertRowid));
+              addedFacts[changes.length] = facts;
               changes.push(["CONTACT_ADDED", listId, inserted.lastInsertRowid, null, now]);
               return;
             }
@@ -278,7 +285,13 @@ export class SqliteStore implements Store {
             (change, into, at) => {
               for (let i = 0; i < 5; i++) into[at + i] = change[i];
             },
-            (lastSeq) => (result.mark = sqliteMark(lastSeq)),
+            (lastSeq, first, count) => {
+              result.mark = sqliteMark(lastSeq);
+              for (let i = 0; i < count; i++) {
+                const facts = addedFacts[first + i];
+                if (facts) added.push({ seq: lastSeq - count + 1 + i, contact: { id: String(changes[first + i]![2]), listId: list.id, facts } });
+              }
+            },
           );
           if (result.added > 0) this.q.get("UPDATE lists SET contact_count = contact_count + ? WHERE id = ?").run(result.added, listId);
           if (job && !this.imports.update(job.jobId, job.update(result), job.wallNow)) throw conflict(`the import ${job.jobId} is no longer running`);
@@ -286,6 +299,8 @@ export class SqliteStore implements Store {
         })
         .immediate(),
     );
+    this.engine.written.add(added);
+    return done;
   }
 
   async updateContact(id: string, workspaceId: string, patchFor: (list: ListRecord) => ContactPatch, now: number): Promise<Written<ContactRecord> | null> {
@@ -316,7 +331,7 @@ export class SqliteStore implements Store {
    * indexed column.
    */
   private rewriteContact(row: ContactRow, next: ContactData, catalog: FieldCatalog, now: number): { updated: ContactRow; change: string } {
-    const values = contactWriteValues(next, catalog, row.created_at, now);
+    const values = contactWriteValues(next, factsOf(next, catalog, row.created_at, now), now);
     const updated: Record<string, unknown> = { ...row };
     const columns: string[] = [];
     const changed: unknown[] = [];

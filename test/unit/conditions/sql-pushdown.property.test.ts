@@ -37,8 +37,9 @@ function insertContacts(listId: number, generated: GeneratedContact[]): Stored[]
   const insert = db.prepare(INSERT_CONTACT);
   return generated.map((contact, index) => {
     const data = cleanContact(contactInput(contact, index), catalog);
-    const { lastInsertRowid } = insert.run(listId, contact.createdAt, ...contactWriteValues(data, catalog, contact.createdAt, contact.updatedAt));
-    return { id: Number(lastInsertRowid), facts: factsOf(data, catalog, contact.createdAt, contact.updatedAt) };
+    const facts = factsOf(data, catalog, contact.createdAt, contact.updatedAt);
+    const { lastInsertRowid } = insert.run(listId, contact.createdAt, ...contactWriteValues(data, facts, contact.updatedAt));
+    return { id: Number(lastInsertRowid), facts };
   });
 }
 

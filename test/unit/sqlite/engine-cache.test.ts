@@ -1,13 +1,15 @@
 /**
  * Engine steps on SQLite where a step's parts meet: contact changes and a segment build in one
- * step, and two engines taking turns on one file, each keeping membership blocks between its
- * steps (two connections, as two processes would have).
+ * step, two engines taking turns on one file, each keeping membership blocks between its steps
+ * (two connections, as two processes would have), and contacts the engine's own process added,
+ * which its steps take as written instead of reading them back.
  */
 import { join } from "node:path";
 import { catalogOf, parseCondition } from "../../../src/conditions";
 import { cleanContact, cleanContactPatch } from "../../../src/domain/contacts";
 import { ENGINE_LEASE, type ListRecord } from "../../../src/stores/port";
 import { SqliteStore } from "../../../src/stores/sqlite/store";
+import { WrittenFacts } from "../../../src/stores/sqlite/written-facts";
 import { stopAll, tempDir } from "../../support/harness";
 
 afterAll(stopAll);
@@ -96,4 +98,89 @@ test("engines of two connections taking turns keep memberships exact", async () 
     await a.close();
     await b.close();
   }
+});
+
+/** The contacts a store holds for its engine's next steps (see WrittenFacts). */
+const held = (store: SqliteStore) => (store as unknown as { engine: { written: WrittenFacts } }).engine.written.size;
+
+test("contacts added by the engine's own process are applied as written, unless another connection wrote them since", async () => {
+  const path = join(tempDir(), "hand-off.db");
+  const a = SqliteStore.open(path, { backgroundCheckpoints: false });
+  const b = SqliteStore.open(path, { backgroundCheckpoints: false });
+  try {
+    const now = Date.UTC(2026, 0, 1);
+    const { list, catalog, createNorway } = await openList(a, now);
+    const segment = await createNorway();
+    await settle(a, "a", now);
+    // b's engine never led: what b adds is not kept for it.
+    const add = (store: SqliteStore, rows: { email: string; country: string }[]) =>
+      store.insertContacts(list, rows.map((row) => ({ data: cleanContact(row, catalog), patch: { fields: {} } })), false, now);
+    await add(b, [{ email: "b@example.com", country: "Norway" }]);
+    expect(held(b)).toBe(0);
+
+    const { ids } = await add(a, [
+      { email: "kept@example.com", country: "Norway" },
+      { email: "moved@example.com", country: "Norway" },
+      { email: "deleted@example.com", country: "Norway" },
+      { email: "sweden@example.com", country: "Sweden" },
+    ]);
+    expect(held(a)).toBe(4);
+    const [kept, moved, deleted] = ids.map((id) => id!);
+    // Another connection writes two of them after a did: their later feed entries win.
+    await b.updateContact(moved!, list.workspaceId, () => cleanContactPatch({ country: "Sweden" }, catalog), now);
+    await b.deleteContact(deleted!, now);
+    await settle(a, "a", now);
+    expect(held(a)).toBe(0);
+
+    const members = (await a.pageMembers(segment.id, 100)).items;
+    expect(members).toContain(kept);
+    expect(members).not.toContain(moved);
+    expect(members).not.toContain(deleted);
+    expect(members).toHaveLength(22);
+    expect((await a.getSegments([segment.id]))[0]!.memberCount).toBe(22);
+    expect((await a.verify()).differences).toEqual([]);
+
+    // Once another engine leads, a keeps nothing more.
+    await settle(b, "b", now);
+    await a.engineStep({ holder: "a", wallNow: Date.now(), now, maxChanges: 1_000, buildChunk: 1_000 });
+    await add(a, [{ email: "later@example.com", country: "Norway" }]);
+    expect(held(a)).toBe(0);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+describe("WrittenFacts", () => {
+  const contact = (id: string) => ({ id, listId: "1", facts: {} as never });
+
+  test("keeps nothing while its engine does not lead, and drops what it held when it stops", () => {
+    const written = new WrittenFacts();
+    written.add([{ seq: 1, contact: contact("1") }]);
+    expect(written.size).toBe(0);
+    written.setLeading(true);
+    written.add([{ seq: 2, contact: contact("2") }]);
+    expect(written.size).toBe(1);
+    written.setLeading(false);
+    expect(written.size).toBe(0);
+  });
+
+  test("gives an entry once, and only for the contact it wrote", () => {
+    const written = new WrittenFacts();
+    written.setLeading(true);
+    written.add([{ seq: 7, contact: contact("70") }, { seq: 8, contact: contact("80") }]);
+    expect(written.take(7, "70")?.id).toBe("70");
+    expect(written.take(7, "70")).toBeUndefined();
+    expect(written.take(8, "81")).toBeUndefined();
+    expect(written.size).toBe(0);
+  });
+
+  test("holds at most 50,000 entries, the oldest dropped first", () => {
+    const written = new WrittenFacts();
+    written.setLeading(true);
+    written.add(Array.from({ length: 50_010 }, (_, i) => ({ seq: i + 1, contact: contact(String(i + 1)) })));
+    expect(written.size).toBe(50_000);
+    expect(written.take(10, "10")).toBeUndefined();
+    expect(written.take(11, "11")?.id).toBe("11");
+  });
 });
