@@ -100,8 +100,12 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE";
 }
 
-/** How often a process looks for commits by other processes on the same file, beside its watch on the WAL. */
-const COMMIT_POLL_MS = 20;
+/**
+ * How often a process looks for commits by other processes on the same file, beside its watch on
+ * the WAL: a commit the watch and its rechecks missed (its process held off the CPU between
+ * writing the WAL and publishing it) is noticed within this. A look costs a microsecond or two.
+ */
+const COMMIT_POLL_MS = 5;
 /** Looks again after a WAL write that did not move data_version yet (ms after the previous look). */
 const WAL_RECHECKS_MS = [1, 2, 4];
 /** The same without a watch (an in-memory database, a file system without change notifications). */
