@@ -1,8 +1,10 @@
 /** Floors that more than one scenario measures: what a part of the work costs alone. */
+import { parseCondition } from "../../../src/conditions";
 import type { ContactInputShape } from "../../../src/domain/contacts";
 import { cleanContact } from "../../../src/domain/contacts";
+import { ENGINE_LEASE } from "../../../src/stores/port";
 import { SqliteStore } from "../../../src/stores/sqlite/store";
-import { CATALOG, CUSTOM_FIELDS } from "../data";
+import { CATALOG, CUSTOM_FIELDS, type SegmentSpec } from "../data";
 import { rmDb } from "./fixtures";
 import { collectGarbage } from "./gc";
 
@@ -46,6 +48,52 @@ export async function storeWriteFloor(batches: Iterable<ContactInputShape[]>, pa
       total += rows.length;
     }
     return { ms, rate: total / (ms / 1000) };
+  } finally {
+    await store.close();
+    rmDb(path);
+  }
+}
+
+/**
+ * The membership work alone: the same batches written as by storeWriteFloor (outside the clock)
+ * into a fresh database whose list has `segments` (DYNAMIC, built while the list was empty), each
+ * followed by the engine steps that apply it, timed. That is the change feed read, the conditions
+ * evaluated, and memberships, join times and events written, by the store port's engineStep in
+ * the writing process (as the service's engine runs them); no validation, no HTTP.
+ */
+export async function membershipFloor(batches: Iterable<ContactInputShape[]>, segments: readonly SegmentSpec[], path: string): Promise<{ ms: number; rate: number; steps: number }> {
+  rmDb(path);
+  const store = SqliteStore.open(path);
+  const holder = "bench membership floor";
+  try {
+    const list = await store.createList({ workspaceId: "bench", name: "membership floor", customFields: CUSTOM_FIELDS }, Date.now());
+    for (const spec of segments) {
+      await store.createSegment({ listId: list.id, name: spec.name, type: "DYNAMIC", condition: parseCondition(spec.condition, CATALOG).stored }, Date.now());
+    }
+    if (!(await store.acquireLease(ENGINE_LEASE, holder, Date.now(), 3_600_000))) throw new Error("membership floor: the engine lease is taken");
+    let steps = 0;
+    // As the service's engine steps (its defaults: 2,000 feed entries and 100,000 contacts of a build a step).
+    const drain = async () => {
+      for (;;) {
+        const step = await store.engineStep({ holder, wallNow: Date.now(), now: Date.now(), maxChanges: 2_000, buildChunk: 100_000 });
+        if (!step.leader) throw new Error("membership floor: the engine lease was lost");
+        steps++;
+        if (!step.more) return;
+      }
+    };
+    await drain();
+    steps = 0;
+    let [ms, total] = [0, 0];
+    for (const batch of batches) {
+      const rows = batch.map((input) => ({ data: cleanContact(input, CATALOG), patch: { fields: {} } }));
+      const result = await store.insertContacts(list, rows, false, Date.now());
+      if (result.added !== rows.length) throw new Error(`membership floor: added ${result.added} of ${rows.length}`);
+      const t0 = performance.now();
+      await drain();
+      ms += performance.now() - t0;
+      total += rows.length;
+    }
+    return { ms, rate: total / (ms / 1000), steps };
   } finally {
     await store.close();
     rmDb(path);
