@@ -65,6 +65,9 @@ export interface EngineLag {
   nextFlipAt: number | null;
 }
 
+/** How long a read of the engine status serves requests waiting on another process's engine, at most (see observe). */
+const OBSERVED_FOR_MS = 10;
+
 export class MembershipEngine {
   private readonly lease: Lease;
   private stopped = false;
@@ -79,12 +82,14 @@ export class MembershipEngine {
   private unwatch: (() => void) | null = null;
   /** Woken whenever a commit by another process is noticed. */
   private commitWaiters = new Set<() => void>();
-  /** The store's engine status, as last read for requests waiting on another process's engine. */
-  private observed: EngineStatus | null = null;
-  /** One read of the status at a time, however many requests wait: each waiter's answer is from a read begun after it asked. */
-  private readonly observing = new Coalesced(async () => {
-    this.observed = await this.store.engineStatus();
-  });
+  /** Commits by other processes noticed so far. */
+  private noticed = 0;
+  /**
+   * The last read of the store's engine status for requests waiting on another process's engine,
+   * with the commits noticed when it began: it serves every waiter until another commit is
+   * noticed or OBSERVED_FOR_MS pass, so hundreds of waiters cost one read a commit.
+   */
+  private observation: { noticed: number; at: number; status: Promise<EngineStatus> } | null = null;
   private housekeeping: Promise<void> | null = null;
   private nextFlip: number | null = null;
   private readonly options: Required<EngineOptions>;
@@ -168,6 +173,7 @@ export class MembershipEngine {
     const token = await this.store.changeToken();
     if (token === this.lastToken) return;
     this.lastToken = token;
+    this.noticed++;
     await this.feed.refresh();
     const waiters = [...this.commitWaiters];
     this.commitWaiters.clear();
@@ -276,17 +282,36 @@ export class MembershipEngine {
     const target = mark ?? (await this.store.engineStatus()).latest;
     while (Date.now() < deadline && !this.stopped) {
       // Hundreds of writes a second may wait here at once; a commit noticed wakes them all.
-      await this.observing.run();
-      const status = this.observed!;
+      const status = await this.observe();
       if (status.applied >= target && (mark !== null || status.building === 0)) {
-        await this.feed.refresh();
+        // The events of the step that applied the mark were committed with it: read them unless
+        // the feed has them already.
+        if (this.feed.latestSeq < status.latestEvent) await this.feed.refresh();
         // As in `until`: the messages of what the refresh published leave first.
         await nextTurn();
         return true;
       }
-      await this.nextCommit(10);
+      await this.nextCommit(OBSERVED_FOR_MS);
     }
     return false;
+  }
+
+  /**
+   * The engine status, read at most once per commit noticed (and OBSERVED_FOR_MS). A read that
+   * began before a waiter's own write committed can only show less applied than there is (the
+   * mark moves forward), so it delays a waiter, never releases one early; the commit that
+   * applies the write is noticed, and the next read shows it.
+   */
+  private observe(): Promise<EngineStatus> {
+    const last = this.observation;
+    if (last && last.noticed === this.noticed && Date.now() - last.at < OBSERVED_FOR_MS) return last.status;
+    const status = this.store.engineStatus();
+    const observation = { noticed: this.noticed, at: Date.now(), status };
+    this.observation = observation;
+    status.catch(() => {
+      if (this.observation === observation) this.observation = null;
+    });
+    return status;
   }
 
   private async step(): Promise<EngineStepResult> {
