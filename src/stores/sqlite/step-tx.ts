@@ -429,6 +429,7 @@ export class SqliteEngine {
     const result = runSync(engineStep(tx, input));
     if (result.leader) cache.steps = state.steps + 1;
     this.written.setLeading(result.leader);
+    if (result.applied !== null) this.written.applied(Number(result.applied));
     return result;
   }
 }

@@ -11,7 +11,9 @@
  * has nothing here (written by another process, or dropped) is read from its row.
  *
  * Entries are kept only while this process's engine leads (another process's engine would never
- * take them) and at most MAX_ENTRIES of them, the oldest dropped first.
+ * take them), only above what its steps have applied (a step that ran between a commit and its
+ * `add` read those contacts from their rows), and at most MAX_ENTRIES of them, the oldest dropped
+ * first.
  */
 import type { ContactState } from "../../engine/step-tx";
 
@@ -20,6 +22,8 @@ const MAX_ENTRIES = 50_000;
 export class WrittenFacts {
   private readonly bySeq = new Map<number, ContactState>();
   private keeping = false;
+  /** The feed position this process's engine has applied through. */
+  private appliedThrough = 0;
 
   get size(): number {
     return this.bySeq.size;
@@ -35,12 +39,24 @@ export class WrittenFacts {
   /** Records contacts a committed transaction wrote, with the feed entry each was written with. */
   add(written: readonly { seq: number; contact: ContactState }[]): void {
     if (!this.keeping) return;
-    for (const { seq, contact } of written) this.bySeq.set(seq, contact);
+    for (const { seq, contact } of written) if (seq > this.appliedThrough) this.bySeq.set(seq, contact);
     let excess = this.bySeq.size - MAX_ENTRIES;
     if (excess <= 0) return;
     for (const seq of this.bySeq.keys()) {
       this.bySeq.delete(seq);
       if (--excess === 0) break;
+    }
+  }
+
+  /** Records that a step applied the feed through `seq`: entries up to it will never be taken. */
+  applied(seq: number): void {
+    if (seq <= this.appliedThrough) return;
+    this.appliedThrough = seq;
+    // Kept in commit order, which is feed order but for the rare add that came after a later
+    // commit's: those wait for the bound.
+    for (const kept of this.bySeq.keys()) {
+      if (kept > seq) break;
+      this.bySeq.delete(kept);
     }
   }
 

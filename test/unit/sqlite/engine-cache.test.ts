@@ -175,6 +175,19 @@ describe("WrittenFacts", () => {
     expect(written.size).toBe(0);
   });
 
+  test("drops what a step applied, and keeps nothing at or below it", () => {
+    const written = new WrittenFacts();
+    written.setLeading(true);
+    written.add([1, 2, 3, 4].map((seq) => ({ seq, contact: contact(String(seq)) })));
+    written.applied(2);
+    expect(written.size).toBe(2);
+    // A step that ran between a commit and its add read those contacts from their rows.
+    written.add([{ seq: 2, contact: contact("2") }, { seq: 5, contact: contact("5") }]);
+    expect(written.size).toBe(3);
+    expect(written.take(2, "2")).toBeUndefined();
+    expect(written.take(5, "5")?.id).toBe("5");
+  });
+
   test("holds at most 50,000 entries, the oldest dropped first", () => {
     const written = new WrittenFacts();
     written.setLeading(true);
