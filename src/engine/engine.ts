@@ -82,14 +82,12 @@ export class MembershipEngine {
   private unwatch: (() => void) | null = null;
   /** Woken whenever a commit by another process is noticed. */
   private commitWaiters = new Set<() => void>();
-  /** Commits by other processes noticed so far. */
-  private noticed = 0;
   /**
    * The last read of the store's engine status for requests waiting on another process's engine,
-   * with the commits noticed when it began: it serves every waiter until another commit is
-   * noticed or OBSERVED_FOR_MS pass, so hundreds of waiters cost one read a commit.
+   * with the change token last noticed when it began: it serves every waiter until another commit
+   * is noticed or OBSERVED_FOR_MS pass, so hundreds of waiters cost one read a commit.
    */
-  private observation: { noticed: number; at: number; status: Promise<EngineStatus> } | null = null;
+  private observation: { token: string; at: number; status: Promise<EngineStatus> } | null = null;
   private housekeeping: Promise<void> | null = null;
   private nextFlip: number | null = null;
   private readonly options: Required<EngineOptions>;
@@ -173,7 +171,6 @@ export class MembershipEngine {
     const token = await this.store.changeToken();
     if (token === this.lastToken) return;
     this.lastToken = token;
-    this.noticed++;
     await this.feed.refresh();
     const waiters = [...this.commitWaiters];
     this.commitWaiters.clear();
@@ -304,9 +301,9 @@ export class MembershipEngine {
    */
   private observe(): Promise<EngineStatus> {
     const last = this.observation;
-    if (last && last.noticed === this.noticed && Date.now() - last.at < OBSERVED_FOR_MS) return last.status;
+    if (last && last.token === this.lastToken && Date.now() - last.at < OBSERVED_FOR_MS) return last.status;
     const status = this.store.engineStatus();
-    const observation = { noticed: this.noticed, at: Date.now(), status };
+    const observation = { token: this.lastToken, at: Date.now(), status };
     this.observation = observation;
     status.catch(() => {
       if (this.observation === observation) this.observation = null;
