@@ -2,7 +2,7 @@
 import { parseCondition } from "../../../src/conditions";
 import type { ContactInputShape } from "../../../src/domain/contacts";
 import { cleanContact } from "../../../src/domain/contacts";
-import { ENGINE_LEASE } from "../../../src/stores/port";
+import { ENGINE_LEASE, type ListRecord } from "../../../src/stores/port";
 import { SqliteStore } from "../../../src/stores/sqlite/store";
 import { CATALOG, CUSTOM_FIELDS, type SegmentSpec } from "../data";
 import { rmDb } from "./fixtures";
@@ -30,21 +30,33 @@ export async function retainedHeap<T>(work: () => Promise<T>): Promise<{ value: 
 }
 
 /**
- * The store write alone: batches of contacts, each validated outside the clock, written by the
- * store port's insertContacts into a fresh database (no segments, no engine, no HTTP).
+ * Writes `batches`, each validated outside the clock, through the store port's insertContacts
+ * into a list of a fresh database (readied first by `prepare`), and times, per batch, the write
+ * itself or, given `afterEach`, only that (the write then outside the clock).
  */
-export async function storeWriteFloor(batches: Iterable<ContactInputShape[]>, path: string): Promise<{ ms: number; rate: number }> {
+async function timedBatches(
+  path: string,
+  name: string,
+  batches: Iterable<ContactInputShape[]>,
+  options: { prepare?(store: SqliteStore, list: ListRecord): Promise<void>; afterEach?(store: SqliteStore): Promise<void> } = {},
+): Promise<{ ms: number; rate: number }> {
   rmDb(path);
   const store = SqliteStore.open(path);
   try {
-    const list = await store.createList({ workspaceId: "bench", name: "store write floor", customFields: CUSTOM_FIELDS }, Date.now());
+    const list = await store.createList({ workspaceId: "bench", name, customFields: CUSTOM_FIELDS }, Date.now());
+    await options.prepare?.(store, list);
     let [ms, total] = [0, 0];
     for (const batch of batches) {
       const rows = batch.map((input) => ({ data: cleanContact(input, CATALOG), patch: { fields: {} } }));
       const t0 = performance.now();
       const result = await store.insertContacts(list, rows, false, Date.now());
-      ms += performance.now() - t0;
-      if (result.added !== rows.length) throw new Error(`store write floor: added ${result.added} of ${rows.length}`);
+      if (!options.afterEach) ms += performance.now() - t0;
+      if (result.added !== rows.length) throw new Error(`${name}: added ${result.added} of ${rows.length}`);
+      if (options.afterEach) {
+        const t1 = performance.now();
+        await options.afterEach(store);
+        ms += performance.now() - t1;
+      }
       total += rows.length;
     }
     return { ms, rate: total / (ms / 1000) };
@@ -55,6 +67,14 @@ export async function storeWriteFloor(batches: Iterable<ContactInputShape[]>, pa
 }
 
 /**
+ * The store write alone: batches of contacts, each validated outside the clock, written by the
+ * store port's insertContacts into a fresh database (no segments, no engine, no HTTP).
+ */
+export function storeWriteFloor(batches: Iterable<ContactInputShape[]>, path: string): Promise<{ ms: number; rate: number }> {
+  return timedBatches(path, "store write floor", batches);
+}
+
+/**
  * The membership work alone: the same batches written as by storeWriteFloor (outside the clock)
  * into a fresh database whose list has `segments` (DYNAMIC, built while the list was empty), each
  * followed by the engine steps that apply it, timed. That is the change feed read, the conditions
@@ -62,40 +82,27 @@ export async function storeWriteFloor(batches: Iterable<ContactInputShape[]>, pa
  * the writing process (as the service's engine runs them); no validation, no HTTP.
  */
 export async function membershipFloor(batches: Iterable<ContactInputShape[]>, segments: readonly SegmentSpec[], path: string): Promise<{ ms: number; rate: number; steps: number }> {
-  rmDb(path);
-  const store = SqliteStore.open(path);
   const holder = "bench membership floor";
-  try {
-    const list = await store.createList({ workspaceId: "bench", name: "membership floor", customFields: CUSTOM_FIELDS }, Date.now());
-    for (const spec of segments) {
-      await store.createSegment({ listId: list.id, name: spec.name, type: "DYNAMIC", condition: parseCondition(spec.condition, CATALOG).stored }, Date.now());
+  let steps = 0;
+  // As the service's engine steps (its defaults: 2,000 feed entries and 100,000 contacts of a build a step).
+  const drain = async (store: SqliteStore) => {
+    for (;;) {
+      const step = await store.engineStep({ holder, wallNow: Date.now(), now: Date.now(), maxChanges: 2_000, buildChunk: 100_000 });
+      if (!step.leader) throw new Error("membership floor: the engine lease was lost");
+      steps++;
+      if (!step.more) return;
     }
-    if (!(await store.acquireLease(ENGINE_LEASE, holder, Date.now(), 3_600_000))) throw new Error("membership floor: the engine lease is taken");
-    let steps = 0;
-    // As the service's engine steps (its defaults: 2,000 feed entries and 100,000 contacts of a build a step).
-    const drain = async () => {
-      for (;;) {
-        const step = await store.engineStep({ holder, wallNow: Date.now(), now: Date.now(), maxChanges: 2_000, buildChunk: 100_000 });
-        if (!step.leader) throw new Error("membership floor: the engine lease was lost");
-        steps++;
-        if (!step.more) return;
+  };
+  const timed = await timedBatches(path, "membership floor", batches, {
+    async prepare(store, list) {
+      for (const spec of segments) {
+        await store.createSegment({ listId: list.id, name: spec.name, type: "DYNAMIC", condition: parseCondition(spec.condition, CATALOG).stored }, Date.now());
       }
-    };
-    await drain();
-    steps = 0;
-    let [ms, total] = [0, 0];
-    for (const batch of batches) {
-      const rows = batch.map((input) => ({ data: cleanContact(input, CATALOG), patch: { fields: {} } }));
-      const result = await store.insertContacts(list, rows, false, Date.now());
-      if (result.added !== rows.length) throw new Error(`membership floor: added ${result.added} of ${rows.length}`);
-      const t0 = performance.now();
-      await drain();
-      ms += performance.now() - t0;
-      total += rows.length;
-    }
-    return { ms, rate: total / (ms / 1000), steps };
-  } finally {
-    await store.close();
-    rmDb(path);
-  }
+      if (!(await store.acquireLease(ENGINE_LEASE, holder, Date.now(), 3_600_000))) throw new Error("membership floor: the engine lease is taken");
+      await drain(store);
+      steps = 0;
+    },
+    afterEach: drain,
+  });
+  return { ...timed, steps };
 }
