@@ -11,7 +11,7 @@ import { evalTime } from "../../../src/conditions";
 import { mix, rng } from "../data";
 import { ListModel, type Update } from "../support/model";
 import { measured } from "../support/profile";
-import { type ChildServer, machineCpuMs, serviceRole, startChildServer, treeCpuMs } from "../support/server";
+import { type ChildServer, cpuShares, serviceRole, startChildServer, treeCpuMs } from "../support/server";
 import { fmt, percentile, sleep } from "../support/stats";
 import type { BenchContext, Figure, Scenario } from "../support/types";
 import { subscribeList } from "../support/ws";
@@ -215,9 +215,8 @@ export async function pushLatency(ctx: BenchContext, options: PushLatencyOptions
 
     const sustained = tracked.slice(warmCount + sequentialCount + warmAtRateCount);
     const started = performance.now();
-    const machineBefore = machineCpuMs();
+    const shares = cpuShares();
     const serviceBefore = treeCpuMs(server.pid);
-    const benchBefore = process.cpuUsage();
     let run: Awaited<ReturnType<typeof atRate>> | undefined;
     const susCpu = await cpuOf(server, () =>
       measured(ctx, "sustained 1000/s", async () => {
@@ -226,15 +225,14 @@ export async function pushLatency(ctx: BenchContext, options: PushLatencyOptions
     );
     const { sent, httpErrors, stoppedAt, sendSeconds } = run!;
     const answerSeconds = (performance.now() - started) / 1000;
-    const machineAfter = machineCpuMs();
+    const { busyPercent, ownCpuMs } = shares();
     const serviceAfter = treeCpuMs(server.pid);
-    const benchCpu = process.cpuUsage(benchBefore);
     const machine = {
       cores: cpus().length,
-      busyPercent: (100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total),
+      busyPercent,
       servicePercent: (100 * (serviceAfter.ms - serviceBefore.ms)) / susCpu.wallMs,
       serviceProcesses: serviceAfter.processes,
-      benchPercent: (100 * (benchCpu.user + benchCpu.system)) / 1000 / susCpu.wallMs,
+      benchPercent: (100 * ownCpuMs) / susCpu.wallMs,
       byProcess: [...serviceAfter.byPid].map(([pid, ms]) => `${pid === server.pid && serviceAfter.processes > 1 ? "primary" : serviceRole(pid)}${ctx.profiling ? ` (pid ${pid})` : ""} ${((100 * (ms - (serviceBefore.byPid.get(pid) ?? 0))) / susCpu.wallMs).toFixed(0)} %`),
     };
     // Every expected transition must arrive; give stragglers up to 10 s.

@@ -17,7 +17,7 @@ import { readFileSync } from "node:fs";
 import { toGlobalId } from "../../../src/common/ids";
 import { contactAt } from "../data";
 import type { ListFixture } from "../support/fixtures";
-import { type ChildServer, machineCpuMs, startChildServer, TMP_DIR } from "../support/server";
+import { type ChildServer, cpuShares, startChildServer, TMP_DIR } from "../support/server";
 import { fmt, percentile, sleep, until } from "../support/stats";
 import type { BenchContext, Figure, Scenario } from "../support/types";
 import { subscribeList } from "../support/ws";
@@ -83,11 +83,10 @@ export const scaleOut: Scenario = {
         ] as const) {
           await load(ctx, server.url, `warm-up ${name} (WORKERS=${workers})`, [...bodies], 20, ctx.quick ? 0.3 : 2);
           // Where the two cores go meanwhile: the load generator runs in this process.
-          const [machineBefore, benchBefore, wallBefore] = [machineCpuMs(), process.cpuUsage(), performance.now()];
+          const [shares, wallBefore] = [cpuShares(), performance.now()];
           const result = await load(ctx, server.url, `${name} (WORKERS=${workers})`, [...bodies], 200, duration);
-          const [machineAfter, bench, wallMs] = [machineCpuMs(), process.cpuUsage(benchBefore), performance.now() - wallBefore];
-          const busy = (100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total);
-          const generator = (100 * (bench.user + bench.system)) / 1000 / wallMs;
+          const [{ busyPercent: busy, ownCpuMs }, wallMs] = [shares(), performance.now() - wallBefore];
+          const generator = (100 * ownCpuMs) / wallMs;
           reads.set(`${name}|${workers}`, result.requests.average);
           notes.push(
             `reads, WORKERS=${workers}, ${name}: ${fmt(result.requests.average)} req/s, p99 ${result.latency.p99} ms, errors ${result.errors + result.non2xx + result.mismatches}; ${fmt(Math.round(result.throughput.average / Math.max(1, result.requests.average)))} bytes an answer; the machine's 2 cores ${busy.toFixed(0)} % busy, the load generator ${generator.toFixed(0)} % of a core`,

@@ -109,11 +109,25 @@ export function serviceRole(pid: number): string {
 }
 
 /** The machine's CPU time since boot, in ms summed over its cores: busy (all but idle and I/O wait), and in all. */
-export function machineCpuMs(): { busy: number; total: number } {
+function machineCpuMs(): { busy: number; total: number } {
   const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = fields.reduce((sum, value) => sum + value, 0);
   const idle = fields[3]! + fields[4]!;
   return { busy: ((total - idle) * 1000) / CLOCK_TICKS_PER_SECOND, total: (total * 1000) / CLOCK_TICKS_PER_SECOND };
+}
+
+/**
+ * Starts watching where the machine's cores go; the function returned stops: how busy the cores
+ * were meanwhile (% of all of them) and the CPU time of this process (the bench's clients), ms.
+ */
+export function cpuShares(): () => { busyPercent: number; ownCpuMs: number } {
+  const machineBefore = machineCpuMs();
+  const ownBefore = process.cpuUsage();
+  return () => {
+    const machineAfter = machineCpuMs();
+    const own = process.cpuUsage(ownBefore);
+    return { busyPercent: (100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total), ownCpuMs: (own.user + own.system) / 1000 };
+  };
 }
 
 export async function startChildServer(ctx: BenchContext, name: string, dbPath: string, env: Record<string, string> = {}): Promise<ChildServer> {
